@@ -1,0 +1,21 @@
+"""Assembles the command line from one module per command (each owns its options)."""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["build"]
+
+
+def build() -> typer.Typer:
+    """The Typer application with every command registered."""
+    from deconfliction.cli import party
+
+    app = typer.Typer(
+        name="deconfliction",
+        help="Deconfliction: independent parties in one airspace, without accidental clashes.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+    app.add_typer(party.app, name="party")
+    return app

@@ -1,0 +1,46 @@
+"""What every command shares: settings, the database, errors a person can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+
+from deconfliction.errors import DeconflictionError
+from deconfliction.settings import Settings
+from deconfliction.store.database import Database
+
+__all__ = ["DATABASE_OPTION", "console", "errors_as_exit", "open_database", "settings_for"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+DATABASE_OPTION = typer.Option(
+    None,
+    "--database",
+    "-d",
+    help="Database URL (default: $DECONFLICTION_DATABASE_URL or sqlite:///deconfliction.db).",
+)
+
+
+def settings_for(database: str | None) -> Settings:
+    return Settings.from_env(database_url=database)
+
+
+def open_database(settings: Settings) -> Database:
+    """The database of these settings, migrated to the newest schema."""
+    db = Database(settings.database_url)
+    db.migrate()
+    return db
+
+
+@contextmanager
+def errors_as_exit() -> Iterator[None]:
+    """Print a DeconflictionError as one plain line and exit 2 (no traceback)."""
+    try:
+        yield
+    except DeconflictionError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}")
+        raise typer.Exit(2) from None

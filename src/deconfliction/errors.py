@@ -1,0 +1,115 @@
+"""One error hierarchy for the whole package, with stable codes.
+
+Every error a person or a client can see derives from :class:`DeconflictionError`.
+Each class carries a stable ``code`` (look it up in this docstring or in the API's
+problem+json ``type``) and the HTTP status the API maps it to, in one place::
+
+    DeconflictionError                 500  internal
+    ├── ValidationError                422  invalid-input
+    │   ├── GeometryError              422  invalid-geometry
+    │   ├── AltitudeError              422  invalid-altitude
+    │   └── TimeWindowError            422  invalid-time-window
+    ├── AuthenticationError            401  unauthenticated
+    ├── PermissionDeniedError          403  forbidden
+    ├── NotFoundError                  404  not-found
+    ├── ConflictError                  409  conflict
+    │   ├── StaleVersionError          409  stale-version
+    │   └── IdempotencyKeyReusedError  409  idempotency-key-reused
+    └── InvalidStateError              409  invalid-state
+
+A message says what is wrong and what to do about it. ``detail`` holds facts a
+client may act on (the current version of a notice, the index of a bad vertex).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AltitudeError",
+    "AuthenticationError",
+    "ConflictError",
+    "DeconflictionError",
+    "GeometryError",
+    "IdempotencyKeyReusedError",
+    "InvalidStateError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "StaleVersionError",
+    "TimeWindowError",
+    "ValidationError",
+]
+
+
+class DeconflictionError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    code: ClassVar[str] = "internal"
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, message: str, **detail: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class ValidationError(DeconflictionError):
+    code = "invalid-input"
+    status = 422
+    title = "Invalid input"
+
+
+class GeometryError(ValidationError):
+    code = "invalid-geometry"
+    title = "Invalid geometry"
+
+
+class AltitudeError(ValidationError):
+    code = "invalid-altitude"
+    title = "Invalid altitude band"
+
+
+class TimeWindowError(ValidationError):
+    code = "invalid-time-window"
+    title = "Invalid time window"
+
+
+class AuthenticationError(DeconflictionError):
+    code = "unauthenticated"
+    status = 401
+    title = "Not authenticated"
+
+
+class PermissionDeniedError(DeconflictionError):
+    code = "forbidden"
+    status = 403
+    title = "Forbidden"
+
+
+class NotFoundError(DeconflictionError):
+    code = "not-found"
+    status = 404
+    title = "Not found"
+
+
+class ConflictError(DeconflictionError):
+    code = "conflict"
+    status = 409
+    title = "Conflict with the current state"
+
+
+class StaleVersionError(ConflictError):
+    code = "stale-version"
+    title = "Stale version"
+
+
+class IdempotencyKeyReusedError(ConflictError):
+    code = "idempotency-key-reused"
+    title = "Idempotency key reused with a different request"
+
+
+class InvalidStateError(DeconflictionError):
+    code = "invalid-state"
+    status = 409
+    title = "Not allowed in the current state"

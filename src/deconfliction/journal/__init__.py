@@ -1,0 +1,1 @@
+"""Journal: the append-only, hash-chained record of everything."""

@@ -1,0 +1,133 @@
+"""The two passes of a strategic search: candidates from the cell index, then the core.
+
+The SQL pass over-selects (cells, altitude band, time window, other parties only);
+:func:`deconfliction.core.volume.overlap` decides exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import shapely
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deconfliction.core.footprint import Circle, Footprint
+from deconfliction.core.volume import Buffers, Overlap, Volume4D, overlap
+from deconfliction.notices.cells import SPAN_BOUNDS_S, index_cells, query_cells, span_class
+from deconfliction.store.schema import Volume, VolumeCell
+
+__all__ = [
+    "Match",
+    "candidate_ids",
+    "find_conflicts",
+    "index_rows",
+    "volume_from_row",
+    "volume_row",
+]
+
+_CHUNK = 2_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def volume_row(notice_id: str, party_id: int, position: int, volume: Volume4D) -> Volume:
+    """The stored form of one volume."""
+    fp = volume.footprint
+    return Volume(
+        notice_id=notice_id,
+        party_id=party_id,
+        position=position,
+        geometry=json.dumps(fp.to_geojson()),
+        radius_m=fp.radius_m,
+        shape_wkb=shapely.to_wkb(fp.shape),
+        lower_m=volume.lower_m,
+        upper_m=volume.upper_m,
+        start_at=volume.start,
+        end_at=volume.end,
+    )
+
+
+def volume_from_row(row: Volume) -> Volume4D:
+    """A stored volume back as a Volume4D, without validating it again."""
+    shape = shapely.from_wkb(row.shape_wkb)
+    circle = None
+    if row.radius_m is not None:
+        lon, lat = json.loads(row.geometry)["coordinates"]
+        circle = Circle(lon, lat, row.radius_m)
+    shapely.prepare(shape)
+    return Volume4D(Footprint(shape, circle), row.lower_m, row.upper_m, row.start_at, row.end_at)
+
+
+def index_rows(volume_id: int, party_id: int, volume: Volume4D) -> list[dict[str, Any]]:
+    """Rows of ``volume_cells`` for one stored volume (for bulk inserts too)."""
+    k = span_class(volume.start, volume.end)
+    return [
+        {
+            "cell": cell,
+            "span_class": k,
+            "start_at": volume.start,
+            "volume_id": volume_id,
+            "end_at": volume.end,
+            "lower_m": volume.lower_m,
+            "upper_m": volume.upper_m,
+            "party_id": party_id,
+        }
+        for cell in index_cells(volume.footprint)
+    ]
+
+
+def candidate_ids(
+    session: Session, volume: Volume4D, exclude_party_id: int, buffers: Buffers
+) -> set[int]:
+    """Ids of stored volumes of other parties that may meet ``volume`` (over-selects)."""
+    cells = query_cells(volume.footprint, buffers.horizontal_m)
+    vb = buffers.vertical_m
+    found: set[int] = set()
+    for k, bound in enumerate(SPAN_BOUNDS_S):
+        earliest = _EPOCH if bound == float("inf") else volume.start - timedelta(seconds=bound)
+        for i in range(0, len(cells), _CHUNK):
+            query = select(VolumeCell.volume_id).where(
+                VolumeCell.cell.in_(cells[i : i + _CHUNK]),
+                VolumeCell.span_class == k,
+                VolumeCell.start_at > earliest,
+                VolumeCell.start_at < volume.end,
+                VolumeCell.end_at > volume.start,
+                VolumeCell.lower_m < volume.upper_m + vb,
+                VolumeCell.upper_m > volume.lower_m - vb,
+                VolumeCell.party_id != exclude_party_id,
+            )
+            found.update(session.scalars(query))
+    return found
+
+
+@dataclass(frozen=True)
+class Match:
+    """A stored volume that conflicts with a new one, and where."""
+
+    row: Volume
+    overlap: Overlap
+
+
+def find_conflicts(
+    session: Session, volume: Volume4D, exclude_party_id: int, buffers: Buffers
+) -> list[Match]:
+    """Every stored volume of another party that conflicts with ``volume``, exactly."""
+    ids = candidate_ids(session, volume, exclude_party_id, buffers)
+    if not ids:
+        return []
+    rows: Sequence[Volume] = list(_rows(session, sorted(ids)))
+    matches = []
+    for row in rows:
+        found = overlap(volume, volume_from_row(row), buffers)
+        if found is not None:
+            matches.append(Match(row, found))
+    return matches
+
+
+def _rows(session: Session, ids: list[int]) -> Iterable[Volume]:
+    for i in range(0, len(ids), _CHUNK):
+        yield from session.scalars(select(Volume).where(Volume.id.in_(ids[i : i + _CHUNK])))

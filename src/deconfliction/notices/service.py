@@ -1,0 +1,497 @@
+"""Filing, reading, modifying and cancelling notices; the strategic conflict search.
+
+One transaction writes the notice, its volumes and cells, the conflicts found, an
+alert for each side of each conflict and the journal entries, so a filing is whole
+or absent. Only the filer sees its notice; a counterpart learns of it only through its
+alert (the overlap, the time window and the filer's name).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+import shapely
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from deconfliction.clock import Clock
+from deconfliction.core.volume import Buffers, Volume4D
+from deconfliction.errors import (
+    IdempotencyKeyReusedError,
+    InvalidStateError,
+    NotFoundError,
+    PermissionDeniedError,
+    StaleVersionError,
+    ValidationError,
+)
+from deconfliction.journal.chain import append
+from deconfliction.notices.model import (
+    ConflictView,
+    FilingResult,
+    NoticeDraft,
+    NoticeState,
+    NoticeView,
+)
+from deconfliction.notices.search import (
+    Match,
+    find_conflicts,
+    index_rows,
+    volume_from_row,
+    volume_row,
+)
+from deconfliction.parties import PartyRef, Role
+from deconfliction.settings import Settings
+from deconfliction.store.database import Database
+from deconfliction.store.schema import (
+    Alert,
+    Conflict,
+    IdempotencyRecord,
+    Notice,
+    Party,
+    Volume,
+    VolumeCell,
+)
+
+__all__ = ["NoticeService", "new_id", "request_hash"]
+
+
+def new_id(prefix: str) -> str:
+    """A fresh public id, e.g. ``ntc_3f2a…`` (prefix names the kind of thing)."""
+    return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def request_hash(draft: NoticeDraft) -> str:
+    """A digest of a draft, to tell a retried request from a different one."""
+    body = {
+        "title": draft.title,
+        "volumes": [_volume_json(v) for v in draft.volumes],
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _volume_json(volume: Volume4D) -> dict[str, Any]:
+    return {
+        "geometry": volume.footprint.to_geojson(),
+        "radius_m": volume.footprint.radius_m,
+        "lower_m": volume.lower_m,
+        "upper_m": volume.upper_m,
+        "start": volume.start.isoformat(),
+        "end": volume.end.isoformat(),
+    }
+
+
+def geometry_json(geometry: Any) -> dict[str, Any]:
+    return dict(shapely.geometry.mapping(geometry))
+
+
+class NoticeService:
+    """The strategic part: notices of one party checked against every other party's."""
+
+    def __init__(
+        self, db: Database, clock: Clock, settings: Settings, buffers: Buffers | None = None
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._buffers = buffers or Buffers()
+
+    # -- filing -------------------------------------------------------------------------
+    def file(
+        self, party: PartyRef, draft: NoticeDraft, idempotency_key: str | None = None
+    ) -> FilingResult:
+        """File a notice; returns it with every conflict found (both sides are alerted).
+
+        With an ``idempotency_key``, a retry of the same request returns the first
+        result (``replayed`` set) and files nothing; the same key with a different
+        request is refused.
+        """
+        self._check_may_file(party, draft)
+        digest = request_hash(draft)
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            if idempotency_key is not None:
+                replay = self._replay(session, party, idempotency_key, digest)
+                if replay is not None:
+                    return replay
+            notice = Notice(
+                id=new_id("ntc"),
+                party_id=party.id,
+                title=draft.title,
+                state=NoticeState.FILED.value,
+                version=1,
+                filed_at=now,
+                updated_at=now,
+                lead_time_s=(min(v.start for v in draft.volumes) - now).total_seconds(),
+            )
+            session.add(notice)
+            session.flush()
+            append(
+                session,
+                at=now,
+                kind="notice.filed",
+                party=party.name,
+                subject=notice.id,
+                payload=self._notice_payload(notice, party, draft.volumes),
+            )
+            conflicts = self._store_volumes(session, notice, party, draft.volumes, now)
+            if idempotency_key is not None:
+                session.add(
+                    IdempotencyRecord(
+                        party_id=party.id,
+                        key=idempotency_key,
+                        request_hash=digest,
+                        status=201,
+                        response=json.dumps(
+                            {"notice_id": notice.id, "conflict_ids": [c.id for c in conflicts]}
+                        ),
+                        created_at=now,
+                    )
+                )
+            return FilingResult(self._view(notice, party, draft.volumes), tuple(conflicts))
+
+    def modify(
+        self, party: PartyRef, notice_id: str, expected_version: int, draft: NoticeDraft
+    ) -> FilingResult:
+        """Replace a live notice's volumes; ``expected_version`` must be the current one."""
+        self._check_may_file(party, draft)
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            notice = self._own(session, party, notice_id)
+            self._check_live(notice, "modify")
+            if notice.version != expected_version:
+                raise StaleVersionError(
+                    f"notice {notice_id} is at version {notice.version}, not "
+                    f"{expected_version}; read it again and reapply your change",
+                    current_version=notice.version,
+                )
+            self._withdraw(session, notice, party, now, reason="modified")
+            notice.version += 1
+            notice.title = draft.title
+            notice.updated_at = now
+            notice.lead_time_s = (min(v.start for v in draft.volumes) - now).total_seconds()
+            append(
+                session,
+                at=now,
+                kind="notice.modified",
+                party=party.name,
+                subject=notice.id,
+                payload=self._notice_payload(notice, party, draft.volumes),
+            )
+            conflicts = self._store_volumes(session, notice, party, draft.volumes, now)
+            return FilingResult(self._view(notice, party, draft.volumes), tuple(conflicts))
+
+    def cancel(
+        self, party: PartyRef, notice_id: str, expected_version: int | None = None
+    ) -> NoticeView:
+        """Cancel a live notice: it stops claiming airspace and its conflicts resolve."""
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            notice = self._own(session, party, notice_id)
+            self._check_live(notice, "cancel")
+            if expected_version is not None and notice.version != expected_version:
+                raise StaleVersionError(
+                    f"notice {notice_id} is at version {notice.version}, not "
+                    f"{expected_version}; read it again before cancelling",
+                    current_version=notice.version,
+                )
+            volumes = self._volumes(session, notice.id)
+            self._withdraw(session, notice, party, now, reason="cancelled")
+            notice.state = NoticeState.CANCELLED.value
+            notice.version += 1
+            notice.updated_at = now
+            append(
+                session,
+                at=now,
+                kind="notice.cancelled",
+                party=party.name,
+                subject=notice.id,
+                payload={"notice": notice.id, "version": notice.version},
+            )
+            return self._view(notice, party, volumes)
+
+    # -- reading ------------------------------------------------------------------------
+    def get(self, party: PartyRef, notice_id: str) -> NoticeView:
+        """One of the party's own notices; another party's reads as not found."""
+        with self._db.read() as session:
+            notice = self._own(session, party, notice_id)
+            return self._view(notice, party, self._volumes(session, notice.id))
+
+    def list_notices(
+        self, party: PartyRef, state: NoticeState | None = None, limit: int = 100, offset: int = 0
+    ) -> list[NoticeView]:
+        """The party's own notices, newest first."""
+        with self._db.read() as session:
+            query = select(Notice).where(Notice.party_id == party.id)
+            if state is not None:
+                query = query.where(Notice.state == state.value)
+            query = query.order_by(Notice.filed_at.desc(), Notice.id).limit(limit).offset(offset)
+            return [
+                self._view(n, party, self._volumes(session, n.id)) for n in session.scalars(query)
+            ]
+
+    def conflicts_of(self, party: PartyRef, notice_id: str) -> list[ConflictView]:
+        """Open conflicts of one of the party's own notices, as the party may see them."""
+        with self._db.read() as session:
+            notice = self._own(session, party, notice_id)
+            rows = session.scalars(
+                select(Alert)
+                .where(
+                    Alert.party_id == party.id,
+                    Alert.notice_id == notice.id,
+                    Alert.state != "resolved",
+                )
+                .order_by(Alert.created_at)
+            )
+            return [conflict_view(a) for a in rows]
+
+    # -- internals ----------------------------------------------------------------------
+    def _check_may_file(self, party: PartyRef, draft: NoticeDraft) -> None:
+        if party.role == Role.OBSERVER:
+            raise PermissionDeniedError(
+                f"party {party.name!r} is an observer; only operators and authorities file notices"
+            )
+        if not draft.volumes:
+            raise ValidationError("a notice needs at least one volume")
+        if len(draft.volumes) > self._settings.max_volumes_per_notice:
+            raise ValidationError(
+                f"a notice may have at most {self._settings.max_volumes_per_notice} volumes, "
+                f"not {len(draft.volumes)}; split it into several notices"
+            )
+
+    def _store_volumes(
+        self,
+        session: Session,
+        notice: Notice,
+        party: PartyRef,
+        volumes: tuple[Volume4D, ...],
+        now: datetime,
+    ) -> list[ConflictView]:
+        found: list[ConflictView] = []
+        for position, volume in enumerate(volumes):
+            matches = find_conflicts(session, volume, party.id, self._buffers)
+            row = volume_row(notice.id, party.id, position, volume)
+            session.add(row)
+            session.flush()
+            session.execute(insert(VolumeCell), index_rows(row.id, party.id, volume))
+            for match in matches:
+                found.append(self._record_conflict(session, notice, party, position, match, now))
+        return found
+
+    def _record_conflict(
+        self,
+        session: Session,
+        notice: Notice,
+        party: PartyRef,
+        position: int,
+        match: Match,
+        now: datetime,
+    ) -> ConflictView:
+        other = session.get(Party, match.row.party_id)
+        assert other is not None
+        o = match.overlap
+        geometry = json.dumps(geometry_json(o.footprint))
+        conflict = Conflict(
+            id=new_id("cfl"),
+            kind="notice-notice",
+            state="open",
+            a_party_id=party.id,
+            b_party_id=other.id,
+            a_notice_id=notice.id,
+            b_notice_id=match.row.notice_id,
+            a_position=position,
+            b_position=match.row.position,
+            geometry=geometry,
+            lower_m=o.lower_m,
+            upper_m=o.upper_m,
+            start_at=o.start,
+            end_at=o.end,
+            detected_at=now,
+        )
+        session.add(conflict)
+        session.flush()
+        sides = (
+            (party.id, party.name, other.name, notice.id, position),
+            (other.id, other.name, party.name, match.row.notice_id, match.row.position),
+        )
+        alerts = []
+        for party_id, _name, counterpart, own_notice, own_position in sides:
+            alert = Alert(
+                id=new_id("alt"),
+                party_id=party_id,
+                conflict_id=conflict.id,
+                kind="notice-notice",
+                state="open",
+                priority="routine",
+                counterpart=counterpart,
+                notice_id=own_notice,
+                position=own_position,
+                geometry=geometry,
+                lower_m=o.lower_m,
+                upper_m=o.upper_m,
+                start_at=o.start,
+                end_at=o.end,
+                created_at=now,
+            )
+            session.add(alert)
+            alerts.append(alert)
+        summary = {
+            "conflict": conflict.id,
+            "kind": conflict.kind,
+            "geometry": json.loads(geometry),
+            "lower_m": o.lower_m,
+            "upper_m": o.upper_m,
+            "start": o.start.isoformat(),
+            "end": o.end.isoformat(),
+        }
+        append(
+            session,
+            at=now,
+            kind="conflict.detected",
+            party=party.name,
+            subject=conflict.id,
+            payload={
+                **summary,
+                "parties": [party.name, other.name],
+                "notices": [notice.id, match.row.notice_id],
+            },
+        )
+        for alert, (_, name, counterpart, own_notice, _) in zip(alerts, sides, strict=True):
+            append(
+                session,
+                at=now,
+                kind="alert.created",
+                party=name,
+                subject=alert.id,
+                payload={
+                    **summary,
+                    "alert": alert.id,
+                    "counterpart": counterpart,
+                    "notice": own_notice,
+                },
+            )
+        session.flush()
+        return conflict_view(alerts[0])
+
+    def _withdraw(
+        self, session: Session, notice: Notice, party: PartyRef, now: datetime, reason: str
+    ) -> None:
+        """Remove a notice's volumes from the index and resolve its open conflicts."""
+        volume_ids = select(Volume.id).where(Volume.notice_id == notice.id)
+        session.execute(delete(VolumeCell).where(VolumeCell.volume_id.in_(volume_ids)))
+        if reason == "modified":
+            session.execute(delete(Volume).where(Volume.notice_id == notice.id))
+        open_conflicts = list(
+            session.scalars(
+                select(Conflict).where(
+                    Conflict.state == "open",
+                    (Conflict.a_notice_id == notice.id) | (Conflict.b_notice_id == notice.id),
+                )
+            )
+        )
+        for conflict in open_conflicts:
+            conflict.state = "resolved"
+            conflict.resolved_at = now
+            session.execute(
+                update(Alert).where(Alert.conflict_id == conflict.id).values(state="resolved")
+            )
+            append(
+                session,
+                at=now,
+                kind="conflict.resolved",
+                party=party.name,
+                subject=conflict.id,
+                payload={"conflict": conflict.id, "reason": reason, "notice": notice.id},
+            )
+
+    def _replay(
+        self, session: Session, party: PartyRef, key: str, digest: str
+    ) -> FilingResult | None:
+        record = session.get(IdempotencyRecord, (party.id, key))
+        if record is None:
+            return None
+        if record.request_hash != digest:
+            raise IdempotencyKeyReusedError(
+                f"Idempotency-Key {key!r} was used for a different request; "
+                "use a new key for a new filing"
+            )
+        first = json.loads(record.response)
+        notice = self._own(session, party, first["notice_id"])
+        alerts = session.scalars(
+            select(Alert)
+            .where(Alert.party_id == party.id, Alert.conflict_id.in_(first["conflict_ids"]))
+            .order_by(Alert.created_at)
+        )
+        return FilingResult(
+            self._view(notice, party, self._volumes(session, notice.id)),
+            tuple(conflict_view(a) for a in alerts),
+            replayed=True,
+        )
+
+    @staticmethod
+    def _own(session: Session, party: PartyRef, notice_id: str) -> Notice:
+        notice = session.get(Notice, notice_id)
+        if notice is None or notice.party_id != party.id:
+            raise NotFoundError(f"no notice {notice_id!r} of party {party.name!r}")
+        return notice
+
+    @staticmethod
+    def _check_live(notice: Notice, action: str) -> None:
+        if not NoticeState(notice.state).is_live:
+            raise InvalidStateError(
+                f"notice {notice.id} is {notice.state}; a {notice.state} notice cannot be "
+                f"{'modified' if action == 'modify' else 'cancelled'} (file a new one)"
+            )
+
+    @staticmethod
+    def _volumes(session: Session, notice_id: str) -> tuple[Volume4D, ...]:
+        rows = session.scalars(
+            select(Volume).where(Volume.notice_id == notice_id).order_by(Volume.position)
+        )
+        return tuple(volume_from_row(r) for r in rows)
+
+    @staticmethod
+    def _view(notice: Notice, party: PartyRef, volumes: tuple[Volume4D, ...]) -> NoticeView:
+        return NoticeView(
+            id=notice.id,
+            party=party.name,
+            title=notice.title,
+            state=NoticeState(notice.state),
+            version=notice.version,
+            filed_at=notice.filed_at,
+            updated_at=notice.updated_at,
+            lead_time_s=notice.lead_time_s,
+            volumes=volumes,
+        )
+
+    @staticmethod
+    def _notice_payload(
+        notice: Notice, party: PartyRef, volumes: tuple[Volume4D, ...]
+    ) -> dict[str, Any]:
+        return {
+            "notice": notice.id,
+            "party": party.name,
+            "version": notice.version,
+            "title": notice.title,
+            "lead_time_s": notice.lead_time_s,
+            "volumes": [_volume_json(v) for v in volumes],
+        }
+
+
+def conflict_view(alert: Alert) -> ConflictView:
+    """The need-to-know view of a conflict held in one party's alert."""
+    return ConflictView(
+        id=alert.conflict_id,
+        kind=alert.kind,
+        counterpart=alert.counterpart,
+        notice_id=alert.notice_id,
+        position=alert.position,
+        geometry=json.loads(alert.geometry),
+        lower_m=alert.lower_m,
+        upper_m=alert.upper_m,
+        start=alert.start_at,
+        end=alert.end_at,
+    )

@@ -1,0 +1,139 @@
+"""Parties and their bearer tokens (kept hashed; shown once, at creation)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deconfliction.clock import Clock
+from deconfliction.errors import AuthenticationError, ConflictError, NotFoundError, ValidationError
+from deconfliction.journal.chain import append
+from deconfliction.store.database import Database
+from deconfliction.store.schema import Party, Token
+
+__all__ = ["PartyRef", "Registry", "Role", "hash_token"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,99}$")
+TOKEN_PREFIX = "dcf_"
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    AUTHORITY = "authority"
+    OBSERVER = "observer"
+
+
+@dataclass(frozen=True)
+class PartyRef:
+    """An authenticated party, as the services see it."""
+
+    id: int
+    name: str
+    role: Role
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex of a bearer token; only this is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _ref(party: Party) -> PartyRef:
+    return PartyRef(party.id, party.name, Role(party.role))
+
+
+class Registry:
+    """Creates parties, issues tokens and tells who holds a token."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def add(self, name: str, role: str) -> tuple[PartyRef, str]:
+        """Create a party; returns it and its first token (shown once, stored hashed)."""
+        if not _NAME.match(name):
+            raise ValidationError(
+                f"party name {name!r} must be 1-100 letters, digits, spaces or ._()- "
+                "and start with a letter or digit"
+            )
+        try:
+            role = Role(role)
+        except ValueError:
+            roles = ", ".join(r.value for r in Role)
+            raise ValidationError(f"role {role!r} is not one of: {roles}") from None
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            if session.execute(select(Party.id).where(Party.name == name)).first():
+                raise ConflictError(f"a party named {name!r} exists already; choose another name")
+            party = Party(name=name, role=role.value, created_at=now)
+            session.add(party)
+            session.flush()
+            token = self._issue(session, party)
+            append(
+                session,
+                at=now,
+                kind="party.created",
+                party=name,
+                subject=name,
+                payload={"name": name, "role": role.value},
+            )
+            return _ref(party), token
+
+    def issue_token(self, name: str) -> str:
+        """A further token for an existing party."""
+        with self._db.transaction() as session:
+            party = self._by_name(session, name)
+            token = self._issue(session, party)
+            append(
+                session,
+                at=self._clock.now(),
+                kind="party.token_issued",
+                party=name,
+                subject=name,
+                payload={"name": name},
+            )
+            return token
+
+    def all(self) -> list[PartyRef]:
+        with self._db.read() as session:
+            return [_ref(p) for p in session.scalars(select(Party).order_by(Party.name))]
+
+    def get(self, name: str) -> PartyRef:
+        with self._db.read() as session:
+            return _ref(self._by_name(session, name))
+
+    def authenticate(self, token: str) -> PartyRef:
+        """The party holding this token, or AuthenticationError."""
+        with self._db.read() as session:
+            row = session.execute(
+                select(Party)
+                .join(Token, Token.party_id == Party.id)
+                .where(Token.token_hash == hash_token(token), Token.revoked_at.is_(None))
+            ).scalar_one_or_none()
+            if row is None:
+                raise AuthenticationError(
+                    "the bearer token is not valid; ask your administrator for a token "
+                    "(deconfliction party add / party token)"
+                )
+            return _ref(row)
+
+    def _issue(self, session: Session, party: Party) -> str:
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        session.add(
+            Token(party_id=party.id, token_hash=hash_token(token), created_at=self._clock.now())
+        )
+        return token
+
+    @staticmethod
+    def _by_name(session: Session, name: str) -> Party:
+        party = session.execute(select(Party).where(Party.name == name)).scalar_one_or_none()
+        if party is None:
+            raise NotFoundError(
+                f"no party named {name!r}; list them with 'deconfliction party list'"
+            )
+        return party

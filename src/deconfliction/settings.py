@@ -1,0 +1,52 @@
+"""Settings, from arguments or ``DECONFLICTION_*`` environment variables; read once, passed down."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+from deconfliction.core.footprint import DEFAULT_MAX_AREA_M2, MAX_VERTICES, FootprintLimits
+
+__all__ = ["DEFAULT_DATABASE_URL", "Settings"]
+
+DEFAULT_DATABASE_URL = "sqlite:///deconfliction.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service is configured with. Units: metres, square metres, seconds."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    nats_url: str | None = None
+    max_footprint_area_m2: float = DEFAULT_MAX_AREA_M2
+    max_vertices: int = MAX_VERTICES
+    max_volumes_per_notice: int = 100
+    max_body_bytes: int = 4_000_000
+    idempotency_ttl_s: float = 24 * 3600.0
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def footprint_limits(self) -> FootprintLimits:
+        return FootprintLimits(self.max_footprint_area_m2, self.max_vertices)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from ``DECONFLICTION_<FIELD>`` variables, then explicit overrides."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = environ.get(f"DECONFLICTION_{f.name.upper()}")
+            if raw is None:
+                continue
+            kind = type(getattr(cls, f.name, "")) if f.name != "nats_url" else str
+            try:
+                values[f.name] = kind(raw) if kind in (int, float) else raw
+            except ValueError as exc:
+                raise ValueError(
+                    f"DECONFLICTION_{f.name.upper()}={raw!r} is not a valid {kind.__name__}"
+                ) from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

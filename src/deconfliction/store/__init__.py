@@ -1,0 +1,1 @@
+"""Storage: SQL schema, migrations and the database handle (SQLite default, PostgreSQL)."""
