@@ -9,7 +9,7 @@ __all__ = ["build"]
 
 def build() -> typer.Typer:
     """The Typer application with every command registered."""
-    from deconfliction.cli import party
+    from deconfliction.cli import demo, party, serve
 
     app = typer.Typer(
         name="deconfliction",
@@ -18,4 +18,6 @@ def build() -> typer.Typer:
         pretty_exceptions_enable=False,
     )
     app.add_typer(party.app, name="party")
+    app.command("serve")(serve.serve)
+    app.command("demo")(demo.demo)
     return app

@@ -1,0 +1,66 @@
+"""``create_app(settings)``: builds the FastAPI app; the database opens in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from deconfliction import __version__
+from deconfliction.api import problems
+from deconfliction.api.routes import alerts, notices, parties
+from deconfliction.api.services import Services
+from deconfliction.clock import Clock, SystemClock
+from deconfliction.settings import Settings
+from deconfliction.store.database import Database
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    """The service as an ASGI app. Nothing opens until the app starts."""
+    settings = settings or Settings.from_env()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        db.migrate()
+        app.state.services = Services.build(settings, clock, db)
+        try:
+            yield
+        finally:
+            db.dispose()
+
+    app = FastAPI(
+        title="Deconfliction",
+        version=__version__,
+        description="Tell each party what it needs to know to stay clear of the others.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+
+    @app.middleware("http")
+    async def limit_body(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+            return problems.problem(
+                413,
+                "too-large",
+                "Request too large",
+                f"the body is larger than {settings.max_body_bytes} bytes; file fewer or "
+                "simpler volumes per request",
+            )
+        return await call_next(request)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(parties.router)
+    app.include_router(notices.router)
+    app.include_router(alerts.router)
+    return app

@@ -1,0 +1,110 @@
+"""``/v1/notices``: file, read, list, modify (optimistic concurrency), cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from deconfliction.api.auth import CurrentParty, services
+from deconfliction.api.schemas import (
+    CancelIn,
+    ConflictFeature,
+    FilingOut,
+    NoticeIn,
+    NoticeModifyIn,
+    NoticeOut,
+    conflict_feature,
+    draft_from,
+    notice_out,
+)
+from deconfliction.errors import ValidationError
+from deconfliction.notices.model import FilingResult, NoticeState
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/notices", tags=["notices"])
+
+_PROBLEMS: dict[int | str, dict[str, object]] = {
+    401: {"description": "No or wrong bearer token"},
+    404: {"description": "No such notice of yours"},
+    409: {"description": "Stale version, reused idempotency key, or not allowed in this state"},
+    422: {"description": "Invalid input (problem+json says what and where)"},
+}
+
+
+def _filing(result: FilingResult) -> FilingOut:
+    return FilingOut(
+        notice=notice_out(result.notice), conflicts=[conflict_feature(c) for c in result.conflicts]
+    )
+
+
+@router.post("", status_code=201, responses=_PROBLEMS)
+def file_notice(
+    body: NoticeIn,
+    party: CurrentParty,
+    request: Request,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> FilingOut:
+    """File a notice; the response lists every conflict found (both sides are alerted).
+
+    Send an ``Idempotency-Key`` header to retry safely: the same key with the same body
+    returns the first result (header ``Idempotent-Replayed: true``) and files nothing.
+    """
+    svc = services(request)
+    if idempotency_key is not None and not idempotency_key.strip():
+        raise ValidationError("the Idempotency-Key header is empty; send a unique string")
+    result = svc.notices.file(
+        party, draft_from(body, svc.settings.footprint_limits), idempotency_key
+    )
+    response.headers["Location"] = f"/v1/notices/{result.notice.id}"
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return _filing(result)
+
+
+@router.get("", responses=_PROBLEMS)
+def list_notices(
+    party: CurrentParty,
+    request: Request,
+    state: NoticeState | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[NoticeOut]:
+    """Your own notices, newest first."""
+    views = services(request).notices.list_notices(party, state, limit, offset)
+    return [notice_out(v) for v in views]
+
+
+@router.get("/{notice_id}", responses=_PROBLEMS)
+def get_notice(notice_id: str, party: CurrentParty, request: Request) -> NoticeOut:
+    """One of your notices (another party's reads as 404)."""
+    return notice_out(services(request).notices.get(party, notice_id))
+
+
+@router.get("/{notice_id}/conflicts", responses=_PROBLEMS)
+def notice_conflicts(
+    notice_id: str, party: CurrentParty, request: Request
+) -> list[ConflictFeature]:
+    """The open conflicts of one of your notices."""
+    return [conflict_feature(c) for c in services(request).notices.conflicts_of(party, notice_id)]
+
+
+@router.put("/{notice_id}", responses=_PROBLEMS)
+def modify_notice(
+    notice_id: str, body: NoticeModifyIn, party: CurrentParty, request: Request
+) -> FilingOut:
+    """Replace a notice's volumes; ``version`` must be the one you read (else 409)."""
+    svc = services(request)
+    draft = draft_from(body, svc.settings.footprint_limits)
+    return _filing(svc.notices.modify(party, notice_id, body.version, draft))
+
+
+@router.post("/{notice_id}/cancel", responses=_PROBLEMS)
+def cancel_notice(
+    notice_id: str, party: CurrentParty, request: Request, body: CancelIn | None = None
+) -> NoticeOut:
+    """Cancel a notice: it stops claiming airspace and its conflicts resolve."""
+    version = body.version if body is not None else None
+    return notice_out(services(request).notices.cancel(party, notice_id, version))

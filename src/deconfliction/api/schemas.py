@@ -1,0 +1,200 @@
+"""Pydantic models of the HTTP boundary (GeoJSON in, GeoJSON out) and their converters.
+
+Pydantic checks shapes and types; the core validates geometry, bands and windows with
+messages a person can act on. Domain objects never leave through these models unconverted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from deconfliction.core.footprint import Footprint, FootprintLimits
+from deconfliction.core.volume import Volume4D
+from deconfliction.errors import ValidationError
+from deconfliction.notices.model import AlertView, ConflictView, NoticeDraft, NoticeView
+
+__all__ = [
+    "AlertOut",
+    "ConflictFeature",
+    "FilingOut",
+    "NoticeIn",
+    "NoticeModifyIn",
+    "NoticeOut",
+    "VolumeFeature",
+    "alert_out",
+    "conflict_feature",
+    "draft_from",
+    "notice_out",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Geometry(BaseModel):
+    """A GeoJSON geometry: ``Polygon`` ([lon, lat] rings), or ``Point`` with ``radius_m``."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    coordinates: Any
+
+
+class VolumeProperties(_Strict):
+    lower_m: float = Field(description="Lower altitude limit, metres above mean sea level.")
+    upper_m: float = Field(description="Upper altitude limit, metres above mean sea level.")
+    start: datetime = Field(description="Start of the window, RFC 3339 with offset (UTC).")
+    end: datetime = Field(description="End of the window (exclusive), RFC 3339 with offset.")
+    radius_m: float | None = Field(None, description="Circle radius in metres (Point only).")
+
+
+class VolumeFeature(BaseModel):
+    """One Volume4D as a GeoJSON Feature."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["Feature"] = "Feature"
+    geometry: Geometry
+    properties: VolumeProperties
+
+
+class NoticeIn(_Strict):
+    title: str = Field("", max_length=200)
+    volumes: list[VolumeFeature] = Field(min_length=1)
+
+
+class NoticeModifyIn(NoticeIn):
+    version: int = Field(description="The version you read; a stale one is refused (409).")
+
+
+class CancelIn(_Strict):
+    version: int | None = None
+
+
+class VolumeFeatureCollection(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[dict[str, Any]]
+
+
+class NoticeOut(BaseModel):
+    id: str
+    party: str
+    title: str
+    state: str
+    version: int
+    filed_at: datetime
+    updated_at: datetime
+    lead_time_s: float
+    volumes: VolumeFeatureCollection
+
+
+class ConflictProperties(BaseModel):
+    conflict: str
+    kind: str
+    counterpart: str
+    notice: str | None
+    volume: int | None
+    lower_m: float
+    upper_m: float
+    start: datetime
+    end: datetime
+
+
+class ConflictFeature(BaseModel):
+    """Where a conflict lies, as the viewer may see it (intersection, band, window)."""
+
+    type: Literal["Feature"] = "Feature"
+    geometry: dict[str, Any]
+    properties: ConflictProperties
+
+
+class FilingOut(BaseModel):
+    notice: NoticeOut
+    conflicts: list[ConflictFeature]
+
+
+class AlertOut(BaseModel):
+    id: str
+    kind: str
+    state: str
+    priority: str
+    created_at: datetime
+    acknowledged_at: datetime | None
+    conflict: ConflictFeature
+
+
+class PartyOut(BaseModel):
+    name: str
+    role: str
+
+
+def _volume(feature: VolumeFeature, index: int, limits: FootprintLimits) -> Volume4D:
+    p = feature.properties
+    try:
+        footprint = Footprint.from_geojson(feature.geometry.model_dump(), p.radius_m, limits)
+        return Volume4D(footprint, p.lower_m, p.upper_m, p.start, p.end)
+    except ValidationError as exc:
+        raise type(exc)(f"volumes[{index}]: {exc.message}", volume=index, **exc.detail) from None
+
+
+def draft_from(body: NoticeIn, limits: FootprintLimits) -> NoticeDraft:
+    """The domain draft of a request body; the core's validation errors name the volume."""
+    volumes = tuple(_volume(f, i, limits) for i, f in enumerate(body.volumes))
+    return NoticeDraft(volumes=volumes, title=body.title)
+
+
+def volume_feature(volume: Volume4D) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "lower_m": volume.lower_m,
+        "upper_m": volume.upper_m,
+        "start": volume.start.isoformat(),
+        "end": volume.end.isoformat(),
+    }
+    if volume.footprint.radius_m is not None:
+        properties["radius_m"] = volume.footprint.radius_m
+    return {"type": "Feature", "geometry": volume.footprint.to_geojson(), "properties": properties}
+
+
+def notice_out(notice: NoticeView) -> NoticeOut:
+    return NoticeOut(
+        id=notice.id,
+        party=notice.party,
+        title=notice.title,
+        state=notice.state.value,
+        version=notice.version,
+        filed_at=notice.filed_at,
+        updated_at=notice.updated_at,
+        lead_time_s=notice.lead_time_s,
+        volumes=VolumeFeatureCollection(features=[volume_feature(v) for v in notice.volumes]),
+    )
+
+
+def conflict_feature(conflict: ConflictView) -> ConflictFeature:
+    return ConflictFeature(
+        geometry=conflict.geometry,
+        properties=ConflictProperties(
+            conflict=conflict.id,
+            kind=conflict.kind,
+            counterpart=conflict.counterpart,
+            notice=conflict.notice_id,
+            volume=conflict.position,
+            lower_m=conflict.lower_m,
+            upper_m=conflict.upper_m,
+            start=conflict.start,
+            end=conflict.end,
+        ),
+    )
+
+
+def alert_out(alert: AlertView) -> AlertOut:
+    return AlertOut(
+        id=alert.id,
+        kind=alert.kind,
+        state=alert.state,
+        priority=alert.priority,
+        created_at=alert.created_at,
+        acknowledged_at=alert.acknowledged_at,
+        conflict=conflict_feature(alert.conflict),
+    )
