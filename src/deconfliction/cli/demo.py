@@ -93,12 +93,12 @@ def _scenario(now: datetime) -> list[tuple[str, str, list[dict[str, Any]]]]:
         ),
         (
             "Coastal ANSP",
-            "Airport approach protection, SFC-3,000 m",
+            "Airport approach protection, SFC-5,000 m",
             [
                 _volume(
                     {"type": "Point", "coordinates": [35.95, 35.40]},
                     0.0,
-                    3000.0,
+                    5000.0,
                     t0 - h,
                     t0 + 8 * h,
                     radius_m=15_000.0,
@@ -149,7 +149,7 @@ def _run_scenario(base_url: str, tokens: dict[str, str], now: datetime) -> None:
             filings.add_row(party, title, str(lead), found)
         console.print(filings)
 
-        # The ISR orbit moves west of the CAP: a new version, its conflicts resolve.
+        # The ISR orbit moves east, clear of the CAP: a new version, its conflicts resolve.
         orbit = notices["ISR orbit HOTEL, 25 km radius, 6,000-8,000 m"]
         moved = orbit["volumes"]["features"]
         moved[0]["geometry"]["coordinates"] = [36.60, 35.60]
@@ -168,6 +168,22 @@ def _run_scenario(base_url: str, tokens: dict[str, str], now: datetime) -> None:
             f"{response.json()['notice']['version']}): "
             f"{len(response.json()['conflicts'])} conflicts remain for it."
         )
+
+        northern = {"Authorization": f"Bearer {tokens['Northern Air Group']}"}
+        for alert in client.get("/v1/alerts?state=open", headers=northern).json():
+            client.post(f"/v1/alerts/{alert['id']}/acknowledge", headers=northern)
+            console.print(
+                f"Northern Air Group acknowledged its alert about "
+                f"{alert['conflict']['properties']['counterpart']}."
+            )
+
+        northern = {"Authorization": f"Bearer {tokens['Northern Air Group']}"}
+        for alert in client.get("/v1/alerts?state=open", headers=northern).json():
+            client.post(f"/v1/alerts/{alert['id']}/acknowledge", headers=northern)
+            console.print(
+                f"Northern Air Group acknowledged its alert about "
+                f"{alert['conflict']['properties']['counterpart']}."
+            )
 
         told = Table(title="What each party was told (need-to-know: overlap only)", show_lines=True)
         for column in (

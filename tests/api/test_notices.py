@@ -1,0 +1,207 @@
+"""The notice routes over HTTP: filing, need-to-know alerts, concurrency, idempotency."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import bearer, box, volume
+from tests.conftest import MakeParty
+
+
+def test_filing_finds_the_conflict_and_tells_both_sides_only_the_overlap(
+    client: TestClient, make_party: MakeParty
+) -> None:
+    _, alpha = make_party("Alpha")
+    _, bravo = make_party("Bravo")
+    first = client.post(
+        "/v1/notices",
+        headers=bearer(alpha),
+        json={"title": "CAP", "volumes": [volume(box(8.0, 47.0, 8.4, 47.3))]},
+    )
+    assert first.status_code == 201, first.text
+    assert first.json()["conflicts"] == []
+    alpha_notice = first.json()["notice"]["id"]
+
+    second = client.post(
+        "/v1/notices",
+        headers=bearer(bravo),
+        json={"title": "ISR", "volumes": [volume(box(8.2, 47.1, 8.6, 47.5), 1000, 5000, 3, 6)]},
+    )
+    assert second.status_code == 201, second.text
+    [conflict] = second.json()["conflicts"]
+    p = conflict["properties"]
+    assert p["counterpart"] == "Alpha"
+    assert (p["lower_m"], p["upper_m"]) == (1000.0, 3000.0)
+    assert p["start"].startswith("2026-03-02T11:00")
+    assert p["end"].startswith("2026-03-02T12:00")
+    assert second.headers["Location"] == f"/v1/notices/{second.json()['notice']['id']}"
+
+    alerts = client.get("/v1/alerts", headers=bearer(alpha)).json()
+    [alert] = alerts
+    seen = alert["conflict"]
+    assert seen["properties"]["counterpart"] == "Bravo"
+    assert seen["properties"]["notice"] == alpha_notice  # its own notice, never Bravo's
+    assert second.json()["notice"]["id"] not in json.dumps(alerts)
+    assert "ISR" not in json.dumps(alerts)
+    lons = [x for x, _ in seen["geometry"]["coordinates"][0]]
+    assert min(lons) >= 8.2 - 1e-9
+    assert max(lons) <= 8.4 + 1e-9
+
+
+def test_touching_and_own_notices_do_not_conflict(
+    client: TestClient, make_party: MakeParty
+) -> None:
+    _, alpha = make_party("Alpha")
+    _, bravo = make_party("Bravo")
+    client.post(
+        "/v1/notices", headers=bearer(alpha), json={"volumes": [volume(box(8.0, 47.0, 8.4, 47.3))]}
+    )
+    own = client.post(
+        "/v1/notices", headers=bearer(alpha), json={"volumes": [volume(box(8.1, 47.0, 8.3, 47.3))]}
+    )
+    assert own.json()["conflicts"] == []
+    edge = client.post(
+        "/v1/notices", headers=bearer(bravo), json={"volumes": [volume(box(8.4, 47.0, 8.8, 47.3))]}
+    )
+    above = client.post(
+        "/v1/notices",
+        headers=bearer(bravo),
+        json={"volumes": [volume(box(8.0, 47.0, 8.4, 47.3), 3000, 6000)]},
+    )
+    after = client.post(
+        "/v1/notices",
+        headers=bearer(bravo),
+        json={"volumes": [volume(box(8.0, 47.0, 8.4, 47.3), 0, 3000, 4, 6)]},
+    )
+    for response in (edge, above, after):
+        assert response.status_code == 201
+        assert response.json()["conflicts"] == []
+
+
+def test_another_partys_notice_reads_as_not_found(
+    client: TestClient, make_party: MakeParty
+) -> None:
+    _, alpha = make_party("Alpha")
+    _, bravo = make_party("Bravo")
+    filed = client.post(
+        "/v1/notices", headers=bearer(alpha), json={"volumes": [volume(box(8.0, 47.0, 8.4, 47.3))]}
+    ).json()
+    notice_id = filed["notice"]["id"]
+    assert client.get(f"/v1/notices/{notice_id}", headers=bearer(alpha)).status_code == 200
+    for method, path in (
+        ("GET", f"/v1/notices/{notice_id}"),
+        ("GET", f"/v1/notices/{notice_id}/conflicts"),
+        ("POST", f"/v1/notices/{notice_id}/cancel"),
+    ):
+        response = client.request(method, path, headers=bearer(bravo))
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+    assert client.get("/v1/notices", headers=bearer(bravo)).json() == []
+
+
+def test_modify_needs_the_current_version(client: TestClient, make_party: MakeParty) -> None:
+    _, alpha = make_party("Alpha")
+    _, bravo = make_party("Bravo")
+    client.post(
+        "/v1/notices", headers=bearer(bravo), json={"volumes": [volume(box(8.0, 47.0, 8.4, 47.3))]}
+    )
+    filed = client.post(
+        "/v1/notices", headers=bearer(alpha), json={"volumes": [volume(box(8.2, 47.0, 8.6, 47.3))]}
+    ).json()
+    assert len(filed["conflicts"]) == 1
+    notice_id = filed["notice"]["id"]
+    moved = {"title": "moved", "version": 1, "volumes": [volume(box(9.0, 47.0, 9.4, 47.3))]}
+    response = client.put(f"/v1/notices/{notice_id}", headers=bearer(alpha), json=moved)
+    assert response.status_code == 200, response.text
+    assert response.json()["notice"]["version"] == 2
+    assert response.json()["conflicts"] == []
+    assert [a["state"] for a in client.get("/v1/alerts", headers=bearer(bravo)).json()] == [
+        "resolved"
+    ]
+
+    stale = client.put(f"/v1/notices/{notice_id}", headers=bearer(alpha), json=moved)
+    assert stale.status_code == 409
+    assert stale.json()["code"] == "stale-version"
+    assert stale.json()["current_version"] == 2
+
+
+def test_cancel_frees_the_airspace(client: TestClient, make_party: MakeParty) -> None:
+    _, alpha = make_party("Alpha")
+    _, bravo = make_party("Bravo")
+    filed = client.post(
+        "/v1/notices", headers=bearer(alpha), json={"volumes": [volume(box(8.0, 47.0, 8.4, 47.3))]}
+    ).json()
+    notice_id = filed["notice"]["id"]
+    cancelled = client.post(
+        f"/v1/notices/{notice_id}/cancel", headers=bearer(alpha), json={"version": 1}
+    )
+    assert cancelled.status_code == 200
+    assert cancelled.json()["state"] == "cancelled"
+    again = client.post(f"/v1/notices/{notice_id}/cancel", headers=bearer(alpha))
+    assert again.status_code == 409
+    assert again.json()["code"] == "invalid-state"
+    later = client.post(
+        "/v1/notices", headers=bearer(bravo), json={"volumes": [volume(box(8.0, 47.0, 8.4, 47.3))]}
+    )
+    assert later.json()["conflicts"] == []
+
+
+def test_idempotency_key_returns_the_first_result(
+    client: TestClient, make_party: MakeParty
+) -> None:
+    _, alpha = make_party("Alpha")
+    body = {"title": "retry me", "volumes": [volume(box(8.0, 47.0, 8.4, 47.3))]}
+    headers = {**bearer(alpha), "Idempotency-Key": "flight-42-v1"}
+    first = client.post("/v1/notices", headers=headers, json=body)
+    retry = client.post("/v1/notices", headers=headers, json=body)
+    assert first.status_code == retry.status_code == 201
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json()["notice"]["id"] == first.json()["notice"]["id"]
+    assert len(client.get("/v1/notices", headers=bearer(alpha)).json()) == 1
+
+    other = client.post("/v1/notices", headers=headers, json={**body, "title": "something else"})
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency-key-reused"
+
+
+def test_alert_acknowledgment_is_idempotent_and_private(
+    client: TestClient, make_party: MakeParty
+) -> None:
+    _, alpha = make_party("Alpha")
+    _, bravo = make_party("Bravo")
+    client.post(
+        "/v1/notices", headers=bearer(alpha), json={"volumes": [volume(box(8.0, 47.0, 8.4, 47.3))]}
+    )
+    client.post(
+        "/v1/notices", headers=bearer(bravo), json={"volumes": [volume(box(8.2, 47.0, 8.6, 47.3))]}
+    )
+    [alert] = client.get("/v1/alerts", headers=bearer(alpha)).json()
+    first = client.post(f"/v1/alerts/{alert['id']}/acknowledge", headers=bearer(alpha))
+    second = client.post(f"/v1/alerts/{alert['id']}/acknowledge", headers=bearer(alpha))
+    assert first.status_code == second.status_code == 200
+    assert first.json()["state"] == "acknowledged"
+    assert second.json()["acknowledged_at"] == first.json()["acknowledged_at"]
+    foreign = client.post(f"/v1/alerts/{alert['id']}/acknowledge", headers=bearer(bravo))
+    assert foreign.status_code == 404
+    assert client.get("/v1/alerts?state=open", headers=bearer(alpha)).json() == []
+
+
+def test_observers_may_not_file(client: TestClient, make_party: MakeParty) -> None:
+    _, watcher = make_party("Watcher", "observer")
+    response = client.post(
+        "/v1/notices",
+        headers=bearer(watcher),
+        json={"volumes": [volume(box(8.0, 47.0, 8.4, 47.3))]},
+    )
+    assert response.status_code == 403
+    assert "observer" in response.json()["detail"]
+
+
+def test_openapi_and_docs_are_served(client: TestClient) -> None:
+    spec = client.get("/openapi.json")
+    assert spec.status_code == 200
+    assert "/v1/notices" in spec.json()["paths"]
+    assert client.get("/docs").status_code == 200
+    assert client.get("/healthz").json()["status"] == "ok"
