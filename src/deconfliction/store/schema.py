@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -26,17 +27,24 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "Agreement",
     "Alert",
     "Base",
     "Conflict",
+    "Event",
     "IdempotencyRecord",
     "JournalEntry",
     "JournalHead",
+    "Message",
     "Notice",
+    "NoticeApproval",
     "Party",
+    "Receipt",
+    "ServiceKey",
     "Token",
     "UTCDateTime",
     "Volume",
@@ -82,6 +90,8 @@ class Party(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    event_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """The last sequence number given to an event for this party (see :class:`Event`)."""
 
 
 class Token(Base):
@@ -105,6 +115,7 @@ class Notice(Base):
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lead_time_s: Mapped[float] = mapped_column(Float)
+    short_notice: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Volume(Base):
@@ -191,8 +202,14 @@ class Alert(Base):
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ack_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    escalation_tier: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalation_state: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
 
-    __table_args__ = (Index("ix_alerts_party_created", "party_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_alerts_party_created", "party_id", "created_at"),
+        Index("ix_alerts_ack_deadline", "ack_deadline"),
+    )
 
 
 class IdempotencyRecord(Base):
@@ -230,3 +247,111 @@ class JournalHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (UniqueConstraint("seq"),)
+
+
+class Event(Base):
+    """The outbox: one row per thing a party must see, numbered per party (1, 2, 3, ...).
+
+    Written in the same transaction as the change it reports; a client resumes from the
+    last ``seq`` it has, so nothing is lost or seen twice. ``Party.event_seq`` holds the
+    last number given, incremented under the party row's lock.
+    """
+
+    __tablename__ = "events"
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    item_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Agreement(Base):
+    """What two parties agreed; ``terms`` is JSON read by ``deconfliction.agreements``.
+
+    One row per pair, ``party_a_id < party_b_id``; ``version`` counts changes.
+    """
+
+    __tablename__ = "agreements"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    party_a_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    party_b_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    terms: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("party_a_id", "party_b_id"),)
+
+
+class NoticeApproval(Base):
+    """A party's required acknowledgment or approval of a notice before it may activate.
+
+    ``kind`` is ``acknowledgment`` (a counterpart under an agreement) or ``approval``
+    (an authority whose zone the notice enters); ``state`` is ``pending``,
+    ``acknowledged``, ``approved`` or ``rejected`` (with ``reason``).
+    """
+
+    __tablename__ = "notice_approvals"
+    notice_id: Mapped[str] = mapped_column(ForeignKey("notices.id"), primary_key=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Message(Base):
+    """A hotline message, party to party, with its receipts' times and escalation state."""
+
+    __tablename__ = "messages"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    thread_id: Mapped[str] = mapped_column(String(40), index=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    priority: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    ref_kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    ref_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ack_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    escalation_tier: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalation_state: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
+
+
+class Receipt(Base):
+    """A signed statement that an item reached (or was acknowledged by) a party, and when.
+
+    ``body`` is the canonical JSON that was signed (item hash, party, event, time,
+    journal position); ``signature`` is Ed25519 over it, hex, by :class:`ServiceKey`.
+    """
+
+    __tablename__ = "receipts"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    item_kind: Mapped[str] = mapped_column(String(20))
+    item_id: Mapped[str] = mapped_column(String(40), index=True)
+    event: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    item_hash: Mapped[str] = mapped_column(String(64))
+    journal_seq: Mapped[int] = mapped_column(BigInteger)
+    body: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(128))
+
+    __table_args__ = (UniqueConstraint("party_id", "item_id", "event"),)
+
+
+class ServiceKey(Base):
+    """The service's Ed25519 signing key, made on first start and kept with the data."""
+
+    __tablename__ = "service_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(20))
+    public_key: Mapped[str] = mapped_column(String(128))
+    private_key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

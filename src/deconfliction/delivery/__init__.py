@@ -1,0 +1,1 @@
+"""Durable delivery: the per-party outbox of events, and what wakes the streams."""
