@@ -3,7 +3,9 @@
 SQLite (the embedded default) runs in WAL mode with ``synchronous=FULL``, so a commit
 that returned has reached the disk and survives ``kill -9`` or a power cut; writers
 take the lock up front (``BEGIN IMMEDIATE``) so two writers never deadlock on an
-upgrade. PostgreSQL needs nothing special.
+upgrade. On PostgreSQL, reads run at REPEATABLE READ so that, as on SQLite, one read
+sees one state of the store however many queries it makes; writes run at READ
+COMMITTED and serialise where they must on the journal head (``journal.chain``).
 """
 
 from __future__ import annotations
@@ -39,8 +41,11 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        reader_options: dict[str, Any] = {"read_only": True}
+        if not self.is_sqlite:
+            reader_options["isolation_level"] = "REPEATABLE READ"
         self._readers = sessionmaker(
-            self.engine.execution_options(read_only=True), expire_on_commit=False
+            self.engine.execution_options(**reader_options), expire_on_commit=False
         )
 
     @contextmanager
@@ -51,7 +56,11 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading only: on SQLite it does not take the write lock."""
+        """A session for reading only, on one snapshot of the store for its whole length.
+
+        On SQLite it does not take the write lock, so it neither waits for writers nor
+        holds them up.
+        """
         with self._readers() as session, session.begin():
             yield session
 
