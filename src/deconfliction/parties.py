@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
 from deconfliction.errors import AuthenticationError, ConflictError, NotFoundError, ValidationError
-from deconfliction.journal.chain import append
+from deconfliction.journal.chain import append, lock_head
 from deconfliction.store.database import Database
 from deconfliction.store.schema import Party, Token
 
@@ -68,6 +68,7 @@ class Registry:
             raise ValidationError(f"role {role!r} is not one of: {roles}") from None
         now = self._clock.now()
         with self._db.transaction() as session:
+            lock_head(session)  # the name check below sees every party added before us
             if session.execute(select(Party.id).where(Party.name == name)).first():
                 raise ConflictError(f"a party named {name!r} exists already; choose another name")
             party = Party(name=name, role=role.value, created_at=now)

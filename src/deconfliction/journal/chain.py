@@ -4,7 +4,12 @@ Each entry's hash is SHA-256 over the previous entry's hash and the entry's cano
 JSON (sorted keys, no spaces, UTF-8): ``seq``, ``at`` (RFC 3339 UTC, microseconds),
 ``kind``, ``party``, ``subject`` and ``payload``. The first entry's previous hash is
 :data:`GENESIS`. Editing, deleting, inserting or reordering rows breaks the chain at
-the first entry touched, and :func:`verify` names it.
+the first entry touched, and :func:`verify` names it; the head row (the last entry's
+seq and hash, created by the first migration) catches entries cut from the end.
+
+Appends serialise on the head row's lock. A write transaction that must see every
+earlier write (check, then act) calls :func:`lock_head` first, so that on PostgreSQL
+it waits for the writers before it, as it does on SQLite (``BEGIN IMMEDIATE``).
 
 >>> entry_hash(GENESIS, {"seq": 1, "kind": "party.created"})[:16]
 '4382b0aedead339c'
@@ -16,15 +21,26 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deconfliction.errors import DeconflictionError
 from deconfliction.store.schema import JournalEntry, JournalHead
 
-__all__ = ["GENESIS", "Break", "append", "canonical_json", "entry_hash", "verify"]
+__all__ = [
+    "GENESIS",
+    "Break",
+    "ChainHead",
+    "EntryRecord",
+    "append",
+    "canonical_json",
+    "entry_hash",
+    "lock_head",
+    "verify",
+]
 
 GENESIS = "0" * 64
 
@@ -54,6 +70,23 @@ def _body(
     }
 
 
+def lock_head(session: Session) -> JournalHead:
+    """The head row, locked until the session's transaction ends (``FOR UPDATE``).
+
+    Taken first, it makes a write transaction wait for every writer before it, so its
+    checks see their commits on every backend.
+    """
+    head = session.execute(
+        select(JournalHead).where(JournalHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        raise DeconflictionError(
+            "the journal has no head row; the database is not migrated "
+            "(any deconfliction command migrates it, or call Database.migrate())"
+        )
+    return head
+
+
 def append(
     session: Session,
     *,
@@ -63,13 +96,14 @@ def append(
     party: str | None = None,
     subject: str | None = None,
 ) -> JournalEntry:
-    """Add one entry in the session's transaction, locking the head so appends serialise."""
-    head = session.execute(
-        select(JournalHead).where(JournalHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = JournalHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
+    """Add one entry in the session's transaction, locking the head so appends serialise.
+
+    ``at`` must be aware; it is kept (and hashed) in UTC, as the store gives it back.
+    """
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("journal entries need an aware datetime (UTC), not a naive one")
+    at = at.astimezone(UTC)
+    head = lock_head(session)
     seq = head.seq + 1
     text = canonical_json(payload)
     digest = entry_hash(head.hash, _body(seq, at, kind, party, subject, text))
@@ -89,6 +123,36 @@ def append(
     return entry
 
 
+class EntryRecord(Protocol):
+    """What :func:`verify` reads of an entry: a ``JournalEntry`` row or a result row."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def party(self) -> str | None: ...
+    @property
+    def subject(self) -> str | None: ...
+    @property
+    def payload(self) -> str: ...
+    @property
+    def prev_hash(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+
+
+class ChainHead(Protocol):
+    """What :func:`verify` reads of the head: the last entry's ``seq`` and ``hash``."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def hash(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Break:
     """Where the chain first fails: the entry's sequence number and what is wrong."""
@@ -97,8 +161,12 @@ class Break:
     reason: str
 
 
-def verify(entries: Iterable[JournalEntry], head: JournalHead | None = None) -> Break | None:
-    """Check a whole chain in ``seq`` order from the first entry; ``None`` when intact."""
+def verify(entries: Iterable[EntryRecord], head: ChainHead | None = None) -> Break | None:
+    """Check a whole chain in ``seq`` order from the first entry; ``None`` when intact.
+
+    ``entries`` may be a stream (it is read once, front to back). With ``head``, the
+    chain must also end where the head says.
+    """
     expected_seq, prev = 1, GENESIS
     for entry in entries:
         if entry.seq != expected_seq:
@@ -116,10 +184,21 @@ def verify(entries: Iterable[JournalEntry], head: JournalHead | None = None) -> 
             return Break(entry.seq, "its content does not match its hash (edited)")
         prev = entry.hash
         expected_seq += 1
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
+    last = expected_seq - 1
+    if head is None:
+        return None
+    if head.seq > last:
         return Break(
-            expected_seq - 1 if head.seq >= expected_seq else head.seq + 1,
-            f"the chain ends at entry {expected_seq - 1} but the head says "
-            f"{head.seq}: entries were removed from the end",
+            last + 1,
+            f"the chain ends at entry {last} but the head says {head.seq}: "
+            f"entries {last + 1} to {head.seq} were removed from the end",
         )
+    if head.seq < last:
+        return Break(
+            head.seq + 1,
+            f"the head says the chain ends at entry {head.seq}, but entries "
+            f"{head.seq + 1} to {last} follow it: they were added outside the journal",
+        )
+    if head.hash != prev:
+        return Break(last, "it does not match the head's hash (the end was rewritten)")
     return None

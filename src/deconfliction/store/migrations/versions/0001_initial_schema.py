@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_journal")),
         sa.UniqueConstraint("hash", name=op.f("uq_journal_hash")),
     )
-    op.create_table(
+    journal_head = op.create_table(
         "journal_head",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
@@ -36,6 +36,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_journal_head")),
         sa.UniqueConstraint("seq", name=op.f("uq_journal_head_seq")),
     )
+    # The head exists from the start, so that concurrent first appends lock one row
+    # instead of racing to insert it. 64 zeros is journal.chain.GENESIS.
+    op.bulk_insert(journal_head, [{"id": 1, "seq": 0, "hash": "0" * 64}])
     op.create_table(
         "parties",
         sa.Column("id", sa.Integer(), nullable=False),
