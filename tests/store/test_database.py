@@ -1,0 +1,221 @@
+"""The database handle on both backends: migrations, no schema drift, times, durability."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.exc import StatementError
+
+from deconfliction.journal.chain import GENESIS
+from deconfliction.store import database as database_module
+from deconfliction.store.database import Database
+from deconfliction.store.schema import Base, JournalHead, Party
+
+MIGRATIONS = Path(database_module.__file__).parent / "migrations"
+
+
+def _head_revision() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
+def _revision(db: Database) -> str | None:
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def _diff(db: Database) -> list[object]:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+
+def test_migrate_creates_the_schema_then_changes_nothing(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
+    try:
+        assert _revision(db) is None
+        db.migrate()
+        assert _revision(db) == _head_revision()
+        tables = set(inspect(db.engine).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+        with db.transaction() as session:
+            session.add(Party(name="Alpha", role="operator", created_at=datetime.now(UTC)))
+        db.migrate()
+        db.migrate()
+        assert _revision(db) == _head_revision()
+        with db.read() as session:
+            assert session.scalar(select(func.count()).select_from(Party)) == 1
+            head = session.get(JournalHead, 1)
+            assert head is not None
+            assert (head.seq, head.hash) == (0, GENESIS)
+    finally:
+        db.dispose()
+
+
+def test_the_migrations_match_the_schema_module(database: Database) -> None:
+    """Autogenerate finds nothing to do: schema.py and the migrations agree."""
+    assert _diff(database) == []
+
+
+def test_autogenerate_would_notice_drift(database: Database) -> None:
+    """The drift check can fail: a column missing from the database is reported."""
+    with database.engine.begin() as connection:
+        connection.execute(text("DROP INDEX ix_notices_party_id"))
+    diff = _diff(database)
+    assert any(change[0] == "add_index" for change in diff if isinstance(change, tuple))
+
+
+def test_downgrade_to_nothing_and_back(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        db.migrate()
+        assert _diff(db) == []
+    finally:
+        db.dispose()
+
+
+def test_times_come_back_aware_utc_to_the_microsecond(database: Database) -> None:
+    moment = datetime(2026, 3, 2, 10, 15, 30, 123456, tzinfo=timezone(timedelta(hours=2)))
+    with database.transaction() as session:
+        session.add(Party(name="Alpha", role="operator", created_at=moment))
+    with database.read() as session:
+        stored = session.scalars(select(Party.created_at)).one()
+    assert stored == moment
+    assert stored.tzinfo is UTC
+    assert stored.microsecond == 123456
+
+
+def test_naive_times_are_refused(database: Database) -> None:
+    with pytest.raises(StatementError, match="naive datetime"), database.transaction() as session:
+        session.add(Party(name="Alpha", role="operator", created_at=datetime(2026, 3, 2)))  # noqa: DTZ001
+        session.flush()
+
+
+def test_a_failed_transaction_leaves_nothing(database: Database) -> None:
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        session.add(Party(name="Alpha", role="operator", created_at=datetime.now(UTC)))
+        session.flush()
+        raise RuntimeError("boom")
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(Party)) == 0
+
+
+def test_a_read_sees_one_state_while_others_write(database: Database) -> None:
+    """A read session is one snapshot on both backends (REPEATABLE READ on PostgreSQL)."""
+    with database.read() as reader:
+        before = reader.scalar(select(func.count()).select_from(Party))
+        with database.transaction() as writer:
+            writer.add(Party(name="Alpha", role="operator", created_at=datetime.now(UTC)))
+        assert reader.scalar(select(func.count()).select_from(Party)) == before
+    with database.read() as reader:
+        assert reader.scalar(select(func.count()).select_from(Party)) == before + 1
+
+
+# -- SQLite durability --------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_database(tmp_path: Path) -> Database:
+    db = Database(f"sqlite:///{tmp_path / 'deconfliction.db'}")
+    db.migrate()
+    return db
+
+
+def test_every_sqlite_connection_is_wal_and_synchronous_full(sqlite_database: Database) -> None:
+    """Pragmas hold on each pooled connection, for writers and readers alike."""
+    db = sqlite_database
+    readers = db.engine.execution_options(read_only=True)  # four open at once: none may write
+    connections = [readers.connect() for _ in range(4)]
+    try:
+        for connection in connections:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert len({id(c.connection.dbapi_connection) for c in connections}) == 4
+    finally:
+        for connection in connections:
+            connection.close()
+    with db.read() as reader, db.transaction() as writer:
+        for session in (reader, writer):
+            assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert session.execute(text("PRAGMA synchronous")).scalar() == 2
+    db.dispose()
+
+
+def test_sqlite_writers_take_the_lock_at_begin_and_readers_do_not(
+    sqlite_database: Database, tmp_path: Path
+) -> None:
+    other = sqlite3.connect(tmp_path / "deconfliction.db", timeout=0, isolation_level=None)
+    try:
+        with sqlite_database.read() as reader:
+            reader.execute(select(func.count()).select_from(Party))
+            other.execute("BEGIN IMMEDIATE")  # a reader does not hold writers up
+            other.execute("ROLLBACK")
+        with sqlite_database.transaction() as writer:
+            writer.execute(select(func.count()).select_from(Party))  # a read, yet it locks
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+    finally:
+        other.close()
+        sqlite_database.dispose()
+
+
+def test_sqlite_commits_survive_kill_9(tmp_path: Path) -> None:
+    """A child commits rows and reports each commit; after kill -9 every reported row is there."""
+    path = tmp_path / "deconfliction.db"
+    db = Database(f"sqlite:///{path}")
+    db.migrate()
+    db.dispose()
+    child = textwrap.dedent(
+        f"""
+        import sys
+        from datetime import UTC, datetime
+        from deconfliction.store.database import Database
+        from deconfliction.store.schema import Party
+        db = Database("sqlite:///{path}")
+        n = 0
+        while True:
+            n += 1
+            with db.transaction() as session:
+                session.add(Party(name=f"P{{n}}", role="operator", created_at=datetime.now(UTC)))
+            print(n, flush=True)
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    reported = 0
+    for line in process.stdout:
+        reported = int(line)
+        if reported >= 50:
+            break
+    process.kill()  # SIGKILL: no cleanup, no checkpoint
+    process.wait()
+    process.stdout.close()
+    assert reported >= 50
+    connection = sqlite3.connect(path)
+    try:
+        names = {row[0] for row in connection.execute("SELECT name FROM parties")}
+    finally:
+        connection.close()
+    assert {f"P{n}" for n in range(1, reported + 1)} <= names
