@@ -1,22 +1,87 @@
-"""Alerts: each party's need-to-know view of its conflicts; listing and acknowledging."""
+"""Alerts: each party's need-to-know view of its conflicts; listing and acknowledging.
+
+An alert row holds only what its party may see: the overlap (intersection geometry,
+band, window), the counterpart's name and the party's own notice. The one JSON form of
+an alert (:func:`alert_document`) serves the API and the event stream alike.
+"""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
+from deconfliction.delivery.outbox import publish
 from deconfliction.errors import NotFoundError, ValidationError
 from deconfliction.journal.chain import append
-from deconfliction.notices.model import AlertView
-from deconfliction.notices.service import conflict_view
+from deconfliction.notices.model import AlertView, ConflictView
 from deconfliction.parties import PartyRef
 from deconfliction.store.database import Database
 from deconfliction.store.schema import Alert
 
-__all__ = ["ALERT_STATES", "AlertService", "alert_view"]
+__all__ = [
+    "ALERT_STATES",
+    "AlertService",
+    "alert_document",
+    "alert_view",
+    "conflict_document",
+    "conflict_view",
+]
 
 ALERT_STATES = ("open", "acknowledged", "resolved")
+
+
+def conflict_view(alert: Alert) -> ConflictView:
+    """The need-to-know view of a conflict held in one party's alert."""
+    return ConflictView(
+        id=alert.conflict_id,
+        kind=alert.kind,
+        counterpart=alert.counterpart,
+        notice_id=alert.notice_id,
+        position=alert.position,
+        geometry=json.loads(alert.geometry),
+        lower_m=alert.lower_m,
+        upper_m=alert.upper_m,
+        start=alert.start_at,
+        end=alert.end_at,
+    )
+
+
+def conflict_document(conflict: ConflictView) -> dict[str, Any]:
+    """A conflict as a GeoJSON Feature: where it lies, as the viewer may see it."""
+    return {
+        "type": "Feature",
+        "geometry": conflict.geometry,
+        "properties": {
+            "conflict": conflict.id,
+            "kind": conflict.kind,
+            "counterpart": conflict.counterpart,
+            "notice": conflict.notice_id,
+            "volume": conflict.position,
+            "lower_m": conflict.lower_m,
+            "upper_m": conflict.upper_m,
+            "start": conflict.start.isoformat(),
+            "end": conflict.end.isoformat(),
+        },
+    }
+
+
+def alert_document(alert: AlertView) -> dict[str, Any]:
+    """An alert as JSON: its state and priority and its conflict's Feature."""
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "state": alert.state,
+        "priority": alert.priority,
+        "created_at": alert.created_at.isoformat(),
+        "acknowledged_at": None
+        if alert.acknowledged_at is None
+        else alert.acknowledged_at.isoformat(),
+        "conflict": conflict_document(alert.conflict),
+    }
 
 
 def alert_view(alert: Alert) -> AlertView:
@@ -64,6 +129,14 @@ class AlertService:
                 alert.acknowledged_at = now
                 if alert.state == "open":
                     alert.state = "acknowledged"
+                publish(
+                    session,
+                    party_id=party.id,
+                    kind="alert.acknowledged",
+                    at=now,
+                    item_id=alert.id,
+                    payload=alert_document(alert_view(alert)),
+                )
                 append(
                     session,
                     at=now,

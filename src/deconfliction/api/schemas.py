@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from deconfliction.alerts import alert_document, conflict_document
 from deconfliction.core.footprint import Footprint, FootprintLimits
 from deconfliction.core.volume import Volume4D
 from deconfliction.errors import ValidationError
@@ -172,29 +173,8 @@ def notice_out(notice: NoticeView) -> NoticeOut:
 
 
 def conflict_feature(conflict: ConflictView) -> ConflictFeature:
-    return ConflictFeature(
-        geometry=conflict.geometry,
-        properties=ConflictProperties(
-            conflict=conflict.id,
-            kind=conflict.kind,
-            counterpart=conflict.counterpart,
-            notice=conflict.notice_id,
-            volume=conflict.position,
-            lower_m=conflict.lower_m,
-            upper_m=conflict.upper_m,
-            start=conflict.start,
-            end=conflict.end,
-        ),
-    )
+    return ConflictFeature.model_validate(conflict_document(conflict))
 
 
 def alert_out(alert: AlertView) -> AlertOut:
-    return AlertOut(
-        id=alert.id,
-        kind=alert.kind,
-        state=alert.state,
-        priority=alert.priority,
-        created_at=alert.created_at,
-        acknowledged_at=alert.acknowledged_at,
-        conflict=conflict_feature(alert.conflict),
-    )
+    return AlertOut.model_validate(alert_document(alert))

@@ -15,11 +15,13 @@ from datetime import datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from deconfliction.alerts import alert_document, alert_view, conflict_view
 from deconfliction.clock import Clock
 from deconfliction.core.volume import Buffers, Volume4D
+from deconfliction.delivery.outbox import publish
 from deconfliction.errors import (
     IdempotencyKeyReusedError,
     InvalidStateError,
@@ -359,7 +361,16 @@ class NoticeService:
                 "notices": [notice.id, match.row.notice_id],
             },
         )
-        for alert, (_, name, counterpart, own_notice, _) in zip(alerts, sides, strict=True):
+        session.flush()
+        for alert, (party_id, name, counterpart, own_notice, _) in zip(alerts, sides, strict=True):
+            publish(
+                session,
+                party_id=party_id,
+                kind="alert.created",
+                at=now,
+                item_id=alert.id,
+                payload=alert_document(alert_view(alert)),
+            )
             append(
                 session,
                 at=now,
@@ -395,9 +406,16 @@ class NoticeService:
         for conflict in open_conflicts:
             conflict.state = "resolved"
             conflict.resolved_at = now
-            session.execute(
-                update(Alert).where(Alert.conflict_id == conflict.id).values(state="resolved")
-            )
+            for alert in session.scalars(select(Alert).where(Alert.conflict_id == conflict.id)):
+                alert.state = "resolved"
+                publish(
+                    session,
+                    party_id=alert.party_id,
+                    kind="alert.resolved",
+                    at=now,
+                    item_id=alert.id,
+                    payload=alert_document(alert_view(alert)),
+                )
             append(
                 session,
                 at=now,
@@ -479,19 +497,3 @@ class NoticeService:
             "lead_time_s": notice.lead_time_s,
             "volumes": [_volume_json(v) for v in volumes],
         }
-
-
-def conflict_view(alert: Alert) -> ConflictView:
-    """The need-to-know view of a conflict held in one party's alert."""
-    return ConflictView(
-        id=alert.conflict_id,
-        kind=alert.kind,
-        counterpart=alert.counterpart,
-        notice_id=alert.notice_id,
-        position=alert.position,
-        geometry=json.loads(alert.geometry),
-        lower_m=alert.lower_m,
-        upper_m=alert.upper_m,
-        start=alert.start_at,
-        end=alert.end_at,
-    )
