@@ -107,16 +107,26 @@ def test_times_come_back_aware_utc_to_the_microsecond(database: Database) -> Non
 
 
 def test_naive_times_are_refused(database: Database) -> None:
-    with pytest.raises(StatementError, match="naive datetime"), database.transaction() as session:
-        session.add(Party(name="Alpha", role="operator", created_at=datetime(2026, 3, 2)))  # noqa: DTZ001
-        session.flush()
+    naive = datetime(2026, 3, 2)  # noqa: DTZ001 - the point of the test
+
+    def store_naive() -> None:
+        with database.transaction() as session:
+            session.add(Party(name="Alpha", role="operator", created_at=naive))
+            session.flush()
+
+    with pytest.raises(StatementError, match="naive datetime"):
+        store_naive()
 
 
 def test_a_failed_transaction_leaves_nothing(database: Database) -> None:
-    with pytest.raises(RuntimeError), database.transaction() as session:
-        session.add(Party(name="Alpha", role="operator", created_at=datetime.now(UTC)))
-        session.flush()
-        raise RuntimeError("boom")
+    def fail_after_writing() -> None:
+        with database.transaction() as session:
+            session.add(Party(name="Alpha", role="operator", created_at=datetime.now(UTC)))
+            session.flush()
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_after_writing()
     with database.read() as session:
         assert session.scalar(select(func.count()).select_from(Party)) == 0
 

@@ -9,7 +9,7 @@ __all__ = ["build"]
 
 def build() -> typer.Typer:
     """The Typer application with every command registered."""
-    from deconfliction.cli import demo, party, serve
+    from deconfliction.cli import demo, journal, party, serve
 
     app = typer.Typer(
         name="deconfliction",
@@ -18,6 +18,7 @@ def build() -> typer.Typer:
         pretty_exceptions_enable=False,
     )
     app.add_typer(party.app, name="party")
+    app.add_typer(journal.app, name="journal")
     app.command("serve")(serve.serve)
     app.command("demo")(demo.demo)
     return app
