@@ -22,11 +22,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from deconfliction.core.earth import WGS84
+from deconfliction.core.earth import WGS84, geodesic_distance_m
 from deconfliction.errors import GeometryError
 
 __all__ = [
@@ -42,7 +43,8 @@ MAX_VERTICES = 10_000
 DEFAULT_MAX_AREA_M2 = 100_000e6  # 100,000 km²
 CIRCLE_TOLERANCE_M = 1.0
 _MIN_CIRCLE_VERTICES = 32
-_MAX_CIRCLE_VERTICES = 1024
+_MAX_CIRCLE_VERTICES = 4096
+_CIRCLE_MARGIN_M = 1e-3
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,9 @@ def _check_ring(ring: Any, index: int, max_vertices: int) -> list[tuple[float, f
     name = f"polygon ring {index}"
     if not isinstance(ring, Sequence) or isinstance(ring, str):
         raise GeometryError(f"{name} is not a list of [lon, lat] positions")
-    if len(ring) > max_vertices:
+    if len(ring) - 1 > max_vertices:  # a closed ring repeats its first vertex at the end
         raise GeometryError(
-            f"{name} has {len(ring)} vertices, more than the limit of {max_vertices}; "
+            f"{name} has {len(ring) - 1} vertices, more than the limit of {max_vertices}; "
             "simplify the outline"
         )
     points = [_check_position(p, f"{name}, vertex {i}") for i, p in enumerate(ring)]
@@ -109,6 +111,57 @@ def _check_ring(ring: Any, index: int, max_vertices: int) -> list[tuple[float, f
                 "split the footprint into one volume east and one west of 180°"
             )
     return points
+
+
+def _circle_ring(lon: float, lat: float, radius_m: float) -> list[tuple[float, float]]:
+    """Vertices (lon, lat) of a polygon that contains the geodesic circle, within tolerance.
+
+    The vertices lie on a geodesic circle a little larger than the true one. It is grown
+    first by the sagitta of a chord, then by however far the edges' midpoints still fall
+    inside the true circle: edges straight in lon/lat bow towards the equator, which at
+    high latitudes is inwards on the poleward side. When that leaves the polygon more
+    than CIRCLE_TOLERANCE_M outside the circle, the vertices are doubled and it starts
+    again (up to _MAX_CIRCLE_VERTICES, beyond which containment is kept and the
+    tolerance is not).
+    """
+    # Sagitta R (1 - cos(pi / n)) ~ R pi^2 / (2 n^2) <= half the tolerance.
+    n = math.ceil(math.pi * math.sqrt(radius_m / CIRCLE_TOLERANCE_M))
+    n = min(max(n, _MIN_CIRCLE_VERTICES), _MAX_CIRCLE_VERTICES)
+    while True:
+        outer = radius_m / math.cos(math.pi / n) + _CIRCLE_MARGIN_M
+        lons, lats = _circle_vertices(lon, lat, outer, n)
+        while (short := radius_m - _nearest_edge_midpoint_m(lon, lat, lons, lats)) > 0:
+            outer += short + _CIRCLE_MARGIN_M
+            lons, lats = _circle_vertices(lon, lat, outer, n)
+        if outer - radius_m <= CIRCLE_TOLERANCE_M or n == _MAX_CIRCLE_VERTICES:
+            return list(zip(lons.tolist(), lats.tolist(), strict=True))
+        n = min(2 * n, _MAX_CIRCLE_VERTICES)
+
+
+def _circle_vertices(
+    lon: float, lat: float, radius_m: float, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """n points at ``radius_m`` (geodesic) around (lon, lat); refuses pole and antimeridian."""
+    azimuths = np.linspace(0.0, 360.0, n, endpoint=False)
+    lons, lats, _ = WGS84.fwd(np.full(n, lon), np.full(n, lat), azimuths, np.full(n, radius_m))
+    lons, lats = np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
+    if np.abs(lats).max() >= 89.99 or np.abs(np.diff(lons, append=lons[:1])).max() > 180.0:
+        raise GeometryError(
+            "circle reaches a pole or crosses the antimeridian; "
+            "describe the area as polygons on each side of it"
+        )
+    return lons, lats
+
+
+def _nearest_edge_midpoint_m(lon: float, lat: float, lons: np.ndarray, lats: np.ndarray) -> float:
+    """Least geodesic distance (metres) from (lon, lat) to the midpoints of the ring's edges.
+
+    An edge comes nearest the centre about its midpoint (the edges are short and their
+    ends equidistant), and the distance is flat there, so the midpoint stands for the edge.
+    """
+    x = (lons + np.roll(lons, -1)) / 2.0
+    y = (lats + np.roll(lats, -1)) / 2.0
+    return float(geodesic_distance_m(lon, lat, x, y).min())
 
 
 def _geodesic_area_m2(shape: BaseGeometry) -> float:
@@ -133,7 +186,7 @@ class Footprint:
         """A polygon footprint from closed rings of (lon, lat) positions."""
         limits = limits or FootprintLimits()
         rings = [_check_ring(r, i, limits.max_vertices) for i, r in enumerate([exterior, *holes])]
-        total = sum(len(r) for r in rings)
+        total = sum(len(r) - 1 for r in rings)
         if total > limits.max_vertices:
             raise GeometryError(
                 f"polygon has {total} vertices in all, more than the limit of "
@@ -163,27 +216,12 @@ class Footprint:
                 f"more than the limit of {limits.max_area_m2 / 1e6:,.0f} km²; "
                 "file a smaller volume"
             )
-        n = math.ceil(math.pi * math.sqrt(radius_m / (2.0 * CIRCLE_TOLERANCE_M)))
-        n = min(max(n, _MIN_CIRCLE_VERTICES), _MAX_CIRCLE_VERTICES)
-        # Vertices on a slightly larger circle, so that every chord lies outside the true one.
-        outer = radius_m / math.cos(math.pi / n)
-        azimuths = [360.0 * k / n for k in range(n)]
-        lons, lats, _ = WGS84.fwd([lon] * n, [lat] * n, azimuths, [outer] * n)
-        ring = list(zip(lons, lats, strict=True))
-        if max(abs(la) for la in lats) >= 89.99 or any(
-            abs(ring[k][0] - ring[k - 1][0]) > 180.0 for k in range(n)
-        ):
-            raise GeometryError(
-                "circle reaches a pole or crosses the antimeridian; "
-                "describe the area as polygons on each side of it"
-            )
-        shape = Polygon(ring)
+        shape = Polygon(_circle_ring(lon, lat, float(radius_m)))
         return cls._checked(shape, Circle(lon, lat, float(radius_m)), limits)
 
     @classmethod
     def _checked(cls, shape: Polygon, circle: Circle | None, limits: FootprintLimits) -> Footprint:
-        area = _geodesic_area_m2(shape)
-        if circle is None and area > limits.max_area_m2:
+        if circle is None and (area := _geodesic_area_m2(shape)) > limits.max_area_m2:
             raise GeometryError(
                 f"footprint covers {area / 1e6:,.0f} km², more than the limit of "
                 f"{limits.max_area_m2 / 1e6:,.0f} km²; file smaller volumes"
@@ -248,20 +286,71 @@ class Footprint:
 
 
 def _explain_invalid(shape: Polygon, rings: list[list[tuple[float, float]]]) -> str:
+    """What makes a polygon of valid positions invalid, which ring, and where."""
+    for i, ring in enumerate(rings):
+        if shapely.MultiPoint(ring).convex_hull.area == 0.0:
+            return (
+                f"polygon ring {i} encloses no area: its vertices lie on one line; "
+                "give it at least 3 vertices that are not in a line"
+            )
+        if not shapely.LinearRing(ring).is_simple:
+            where = _near(shapely.is_valid_reason(Polygon(ring)))
+            return (
+                f"polygon ring {i} intersects itself{where}; reorder its vertices so that "
+                "its edges do not cross"
+            )
     reason = shapely.is_valid_reason(shape)
-    bad_ring = next((i for i, r in enumerate(rings) if not shapely.LinearRing(r).is_simple), 0)
-    where = ""
-    if "[" in reason and "]" in reason:
-        lon_lat = reason[reason.index("[") + 1 : reason.index("]")].split()
-        if len(lon_lat) >= 2:
-            where = f" near lon {float(lon_lat[0]):.6g}, lat {float(lon_lat[1]):.6g}"
-    if reason.startswith("Self-intersection") or reason.startswith("Ring Self-intersection"):
-        return (
-            f"polygon ring {bad_ring} intersects itself{where}; reorder its vertices so that "
-            "its edges do not cross"
-        )
+    where = _near(reason)
+    outer = Polygon(rings[0])
     if reason.startswith("Hole lies outside shell"):
-        return f"a polygon hole lies outside the outer ring{where}; holes must be inside it"
+        j = next(j for j in range(1, len(rings)) if not outer.covers(Polygon(rings[j])))
+        return (
+            f"polygon hole (ring {j}) lies outside the outer ring{where}; holes must be inside it"
+        )
+    if reason.startswith("Holes are nested"):
+        return f"a polygon hole lies inside another hole{where}; drop the inner one"
     if reason.startswith("Interior is disconnected"):
         return f"the polygon's holes cut it in pieces{where}; file the pieces as separate volumes"
+    if reason.startswith("Self-intersection"):
+        i, j = _meeting_rings(rings, reason)
+        if i == 0:
+            return (
+                f"polygon hole (ring {j}) crosses or runs along the outer ring{where}; "
+                "a hole must lie inside the outer ring, touching it at one point at most"
+            )
+        return (
+            f"polygon holes (rings {i} and {j}) cross or run along each other{where}; "
+            "merge them into one hole or keep them apart"
+        )
     return f"invalid polygon: {reason}; fix the rings so that they form a simple polygon"
+
+
+def _spot(reason: str) -> shapely.Point | None:
+    """The location in a GEOS validity reason such as ``Self-intersection[0.5 0.5]``."""
+    if "[" not in reason or "]" not in reason:
+        return None
+    lon_lat = reason[reason.index("[") + 1 : reason.index("]")].split()
+    if len(lon_lat) < 2:
+        return None
+    return shapely.Point(float(lon_lat[0]), float(lon_lat[1]))
+
+
+def _near(reason: str) -> str:
+    """' near lon …, lat …' for the location in a GEOS validity reason, or ''."""
+    spot = _spot(reason)
+    return "" if spot is None else f" near lon {spot.x:.6g}, lat {spot.y:.6g}"
+
+
+def _meeting_rings(rings: list[list[tuple[float, float]]], reason: str) -> tuple[int, int]:
+    """The two (each simple) rings that meet nearest the location GEOS reported."""
+    lines = [shapely.LinearRing(r) for r in rings]
+    pairs = [
+        (i, j)
+        for i in range(len(lines))
+        for j in range(i + 1, len(lines))
+        if lines[i].intersects(lines[j])
+    ]
+    spot = _spot(reason)
+    if spot is None:
+        return pairs[0]
+    return min(pairs, key=lambda p: lines[p[0]].intersection(lines[p[1]]).distance(spot))
