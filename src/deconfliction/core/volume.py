@@ -35,7 +35,7 @@ from shapely.geometry.base import BaseGeometry
 
 from deconfliction.core.earth import LocalPlane
 from deconfliction.core.footprint import Footprint
-from deconfliction.errors import AltitudeError, TimeWindowError
+from deconfliction.errors import AltitudeError, TimeWindowError, ValidationError
 
 __all__ = [
     "ALTITUDE_TOLERANCE_M",
@@ -118,8 +118,17 @@ class Buffers:
     vertical_m: float = 0.0
 
     def __post_init__(self) -> None:
-        if not (self.horizontal_m >= 0 and self.vertical_m >= 0):
-            raise AltitudeError("buffers must be zero or a positive number of metres")
+        for name in ("horizontal_m", "vertical_m"):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0.0 <= value < math.inf
+            ):
+                raise ValidationError(
+                    f"buffer {name} must be zero or a positive, finite number of metres, "
+                    f"not {value!r}"
+                )
 
 
 @dataclass(frozen=True)
