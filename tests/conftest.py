@@ -5,11 +5,13 @@ PostgreSQL server (marked ``postgres``). ``database`` is a migrated
 :class:`~deconfliction.store.database.Database` of a fresh, empty store:
 
 * SQLite: a copy of a file migrated once per session, in the test's ``tmp_path``;
-* PostgreSQL: a database ``dcf_test_<random>`` cloned (``CREATE DATABASE … TEMPLATE``)
-  from one migrated once per session, dropped at teardown. The server URL is
-  ``$DECONFLICTION_TEST_POSTGRES_URL`` (default
-  ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``); it must reach a database
-  from which the user may create databases.
+* PostgreSQL: one database ``dcf_test_<random>`` per session, created and migrated at
+  its start and dropped at its end; before each test every table is emptied, the rows
+  the migrations seed are put back and the id sequences restart, so each test starts
+  from a freshly migrated store (a DELETE costs milliseconds where cloning a database
+  costs a few hundred). The server URL is ``$DECONFLICTION_TEST_POSTGRES_URL`` (default
+  ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``); its user must be allowed
+  to create databases.
 
 When PostgreSQL cannot be reached, ``postgres`` tests skip with the reason, except under
 CI (``$CI`` set), where they fail: a CI run must not pass by skipping half the store.
@@ -37,6 +39,7 @@ from sqlalchemy.exc import OperationalError
 from deconfliction.clock import ManualClock
 from deconfliction.parties import PartyRef, Registry
 from deconfliction.store.database import Database
+from deconfliction.store.schema import Base
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 """The time the ``clock`` fixture starts at (a Monday, 08:00 UTC)."""
@@ -58,14 +61,10 @@ class _PostgresServer:
         self.url = url
         self.admin: Engine = create_engine(url, isolation_level="AUTOCOMMIT")
 
-    def url_of(self, name: str) -> URL:
-        return self.url.set(database=name)
-
-    def create(self, name: str, template: str | None = None) -> URL:
-        clause = f' TEMPLATE "{template}"' if template else ""
+    def create(self, name: str) -> URL:
         with self.admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"{clause}'))
-        return self.url_of(name)
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        return self.url.set(database=name)
 
     def drop(self, name: str) -> None:
         with self.admin.connect() as connection:
@@ -92,16 +91,53 @@ def _postgres_server() -> Iterator[_PostgresServer]:
     server.admin.dispose()
 
 
+class _PostgresStore:
+    """The session's database, and how to bring it back to freshly migrated."""
+
+    def __init__(self, url: URL) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url)
+        db = Database(_url_text(url))
+        try:
+            db.migrate()
+        finally:
+            db.dispose()
+        tables = list(reversed(Base.metadata.sorted_tables))  # dependents first
+        with self.engine.connect() as connection:
+            self._seed = {
+                t: [dict(r._mapping) for r in connection.execute(t.select())] for t in tables
+            }
+            self._sequences = list(
+                connection.scalars(
+                    text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+                )
+            )
+        self._tables = tables
+
+    def reset(self) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+            try:
+                for table in self._tables:
+                    connection.execute(table.delete())
+            except OperationalError as exc:
+                raise RuntimeError(
+                    "could not empty the test database: an earlier test left a transaction "
+                    "open on it (dispose every Database and engine a test opens)"
+                ) from exc
+            for name in self._sequences:
+                connection.execute(text(f'ALTER SEQUENCE "{name}" RESTART'))
+            for table in reversed(self._tables):
+                if self._seed[table]:
+                    connection.execute(table.insert(), self._seed[table])
+
+
 @pytest.fixture(scope="session")
-def _postgres_template(_postgres_server: _PostgresServer) -> Iterator[str]:
-    """A database migrated once per session, cloned for each test."""
-    name = f"dcf_template_{uuid.uuid4().hex[:12]}"
-    db = Database(_url_text(_postgres_server.create(name)))
-    try:
-        db.migrate()
-    finally:
-        db.dispose()  # CREATE DATABASE … TEMPLATE needs no one connected to the template
-    yield name
+def _postgres_store(_postgres_server: _PostgresServer) -> Iterator[_PostgresStore]:
+    name = f"dcf_test_{uuid.uuid4().hex[:12]}"
+    store = _PostgresStore(_postgres_server.create(name))
+    yield store
+    store.engine.dispose()
     _postgres_server.drop(name)
 
 
@@ -130,12 +166,9 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
-    server: _PostgresServer = request.getfixturevalue("_postgres_server")
-    template_name: str = request.getfixturevalue("_postgres_template")
-    name = f"dcf_test_{uuid.uuid4().hex[:12]}"
-    url = server.create(name, template=template_name)
-    yield _url_text(url)
-    server.drop(name)
+    store: _PostgresStore = request.getfixturevalue("_postgres_store")
+    store.reset()
+    yield _url_text(store.url)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -72,27 +73,32 @@ def test_the_migrations_match_the_schema_module(database: Database) -> None:
     assert _diff(database) == []
 
 
-def test_autogenerate_would_notice_drift(database: Database) -> None:
-    """The drift check can fail: a column missing from the database is reported."""
-    with database.engine.begin() as connection:
+@pytest.fixture
+def own_database(empty_database_url: str) -> Iterator[Database]:
+    """A migrated database of the test's own, for tests that change the schema."""
+    db = Database(empty_database_url)
+    db.migrate()
+    yield db
+    db.dispose()
+
+
+def test_autogenerate_would_notice_drift(own_database: Database) -> None:
+    """The drift check can fail: an index missing from the database is reported."""
+    with own_database.engine.begin() as connection:
         connection.execute(text("DROP INDEX ix_notices_party_id"))
-    diff = _diff(database)
+    diff = _diff(own_database)
     assert any(change[0] == "add_index" for change in diff if isinstance(change, tuple))
 
 
-def test_downgrade_to_nothing_and_back(database_url: str) -> None:
-    db = Database(database_url)
-    try:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with db.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "base")
-        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
-        db.migrate()
-        assert _diff(db) == []
-    finally:
-        db.dispose()
+def test_downgrade_to_nothing_and_back(own_database: Database) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with own_database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert set(inspect(own_database.engine).get_table_names()) <= {"alembic_version"}
+    own_database.migrate()
+    assert _diff(own_database) == []
 
 
 def test_times_come_back_aware_utc_to_the_microsecond(database: Database) -> None:
@@ -199,7 +205,6 @@ def test_sqlite_commits_survive_kill_9(tmp_path: Path) -> None:
     db.dispose()
     child = textwrap.dedent(
         f"""
-        import sys
         from datetime import UTC, datetime
         from deconfliction.store.database import Database
         from deconfliction.store.schema import Party
@@ -212,7 +217,10 @@ def test_sqlite_commits_survive_kill_9(tmp_path: Path) -> None:
             print(n, flush=True)
         """
     )
-    process = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True)
+    errors = (tmp_path / "child.err").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=errors, text=True
+    )
     assert process.stdout is not None
     reported = 0
     for line in process.stdout:
@@ -222,7 +230,8 @@ def test_sqlite_commits_survive_kill_9(tmp_path: Path) -> None:
     process.kill()  # SIGKILL: no cleanup, no checkpoint
     process.wait()
     process.stdout.close()
-    assert reported >= 50
+    errors.close()
+    assert reported >= 50, (tmp_path / "child.err").read_text()
     connection = sqlite3.connect(path)
     try:
         names = {row[0] for row in connection.execute("SELECT name FROM parties")}
