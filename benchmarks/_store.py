@@ -57,6 +57,20 @@ _SOURCES: tuple[ModuleType, ...] = (
 )
 _MIGRATIONS = Path(deconfliction.store.schema.__file__).parent / "migrations" / "versions"
 
+
+def _sources_digest() -> bytes:
+    h = hashlib.sha256()
+    for source in (*(Path(str(m.__file__)) for m in _SOURCES), Path(__file__)):
+        h.update(source.read_bytes())
+    for path in sorted(_MIGRATIONS.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.digest()
+
+
+# Read once, next to the imports: a source edited while a long build runs must not lend
+# its digest to a store built by the code loaded before the edit.
+_SOURCES_DIGEST = _sources_digest()
+
 Progress = Callable[[int], None]
 """Told how many more volumes were stored."""
 _Rows = dict[str, list[dict[str, Any]]]
@@ -76,10 +90,7 @@ class StoreSpec:
     def digest(self) -> str:
         """SHA-256 (hex) of the spec and of every source the stored rows depend on."""
         h = hashlib.sha256(json.dumps(asdict(self), sort_keys=True, default=str).encode())
-        for source in (*(Path(str(m.__file__)) for m in _SOURCES), Path(__file__)):
-            h.update(source.read_bytes())
-        for path in sorted(_MIGRATIONS.glob("*.py")):
-            h.update(path.read_bytes())
+        h.update(_SOURCES_DIGEST)
         return h.hexdigest()
 
 
