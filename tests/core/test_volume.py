@@ -14,7 +14,7 @@ import pytest
 import shapely
 
 from deconfliction.core.earth import geodesic_distance_m
-from deconfliction.core.footprint import Footprint
+from deconfliction.core.footprint import CIRCLE_TOLERANCE_M, Footprint
 from deconfliction.core.volume import (
     MAX_ALTITUDE_M,
     Buffers,
@@ -23,6 +23,7 @@ from deconfliction.core.volume import (
     overlaps,
 )
 from deconfliction.errors import AltitudeError, TimeWindowError, ValidationError
+from tests.core.reference import distance_m
 from tests.zoo import BAD_VOLUMES, FOOTPRINTS, HOUR, PAIRS, T0, box, volume
 
 SQUARE = FOOTPRINTS["square"]
@@ -128,29 +129,6 @@ def test_overlaps_lists_each_conflicting_candidate_by_index() -> None:
 # -- buffers ----------------------------------------------------------------------------
 
 
-def _samples(line: shapely.Geometry, step_deg: float) -> np.ndarray:
-    """Points every ``step_deg`` (or closer) along a line, its vertices included."""
-    return shapely.get_coordinates(shapely.segmentize(line, step_deg))
-
-
-def _facing_distance_m(a: Footprint, b: Footprint) -> float:
-    """Brute force: least geodesic distance between densely sampled boundaries, found
-    coarse to fine around the closest samples (geodesics have no seam, so this holds
-    across the antimeridian too)."""
-    step = min(a.shape.exterior.length, b.shape.exterior.length) / 200
-    pa, pb = _samples(a.shape.exterior, step), _samples(b.shape.exterior, step)
-    best = math.inf
-    for _ in range(4):
-        d = geodesic_distance_m(pa[:, None, 0], pa[:, None, 1], pb[None, :, 0], pb[None, :, 1])
-        best = min(best, float(d.min()))
-        i, j = np.unravel_index(np.argmin(d), d.shape)
-        near_a = a.shape.exterior.intersection(shapely.Point(pa[i]).buffer(2 * step))
-        near_b = b.shape.exterior.intersection(shapely.Point(pb[j]).buffer(2 * step))
-        step /= 20
-        pa, pb = _samples(near_a, step), _samples(near_b, step)
-    return best
-
-
 GAPS = {
     "1 km east at 47° N": (box(8.5, 47.4, 0.1, 0.1), box(8.6 + 1_000 / 75_300, 47.4, 0.1, 0.1)),
     "50 m north at 47° N": (box(8.5, 47.4, 0.1, 0.1), box(8.5, 47.5 + 50 / 111_200, 0.1, 0.1)),
@@ -168,17 +146,16 @@ GAPS = {
 
 @pytest.mark.parametrize("name", sorted(GAPS))
 def test_horizontal_buffer_at_and_around_the_gap(name: str) -> None:
-    """A buffer wider than the gap conflicts; one narrower does not; equal is touching.
-    The margin covers the sampling reference's error and the circles' 1 m tolerance."""
+    """A buffer wider than the gap conflicts, one narrower does not (within 5 cm, and
+    within the tolerance by which the polygon carrying a circle is larger than it)."""
     a, b = GAPS[name]
-    gap = _facing_distance_m(a, b)
-    margin = 1.5 if a.circle is not None else 0.05
+    gap = distance_m(a, b)
+    carriers = CIRCLE_TOLERANCE_M * sum(f.circle is not None for f in (a, b))
     va, vb = volume(a), volume(b)
     assert overlap(va, vb) is None
-    assert overlap(va, vb, Buffers(horizontal_m=gap + margin)) is not None
-    assert overlap(vb, va, Buffers(horizontal_m=gap + margin)) is not None
-    assert overlap(va, vb, Buffers(horizontal_m=gap - margin)) is None
-    assert overlap(vb, va, Buffers(horizontal_m=gap - margin)) is None
+    for first, second in ((va, vb), (vb, va)):
+        assert overlap(first, second, Buffers(horizontal_m=gap + 0.05)) is not None
+        assert overlap(first, second, Buffers(horizontal_m=gap - carriers - 0.05)) is None
 
 
 def test_a_buffered_conflict_reports_the_shortest_line_between() -> None:
@@ -230,7 +207,7 @@ def test_buffer_accuracy_does_not_depend_on_latitude() -> None:
         a = box(10.0, lat, 0.2, 0.1)
         metres_per_degree = float(geodesic_distance_m(10.0, lat + 0.1, 11.0, lat + 0.1))
         b = box(10.2 + 2_000.0 / metres_per_degree, lat, 0.2, 0.1)
-        gap = _facing_distance_m(a, b)
+        gap = distance_m(a, b)
         assert gap == pytest.approx(2_000.0, abs=2.0)
         va, vb = volume(a), volume(b)
         assert overlap(va, vb, Buffers(horizontal_m=gap + 0.05)) is not None, lat
