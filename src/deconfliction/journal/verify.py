@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session
 
 from deconfliction.errors import NotFoundError, ValidationError
 from deconfliction.journal.chain import Break, EntryRecord, verify
@@ -105,8 +104,13 @@ def verify_database(
                 "the journal has no head row, so the database was never migrated or the "
                 "head was deleted; a migrated journal always has one"
             )
-        counted = _Counted(_stream(session, batch), batch, head.seq, progress)
-        found = verify(counted, head)
+        query = select(*_COLUMNS).order_by(JournalEntry.seq).execution_options(yield_per=batch)
+        rows = session.execute(query)  # streamed: a server-side cursor on PostgreSQL
+        try:
+            counted = _Counted(iter(rows), batch, head.seq, progress)
+            found = verify(counted, head)
+        finally:
+            rows.close()  # a break stops reading early
         return Verification(head.seq, head.hash, counted.count, found)
 
 
@@ -151,11 +155,6 @@ class _Counted:
                 self._progress(self.count, self._total)
         if self._progress is not None:
             self._progress(self.count, self._total)
-
-
-def _stream(session: Session, batch: int) -> Iterator[EntryRecord]:
-    query = select(*_COLUMNS).order_by(JournalEntry.seq).execution_options(yield_per=batch)
-    yield from session.execute(query)
 
 
 def _view(row: EntryRecord) -> EntryView:

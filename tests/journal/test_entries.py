@@ -1,0 +1,186 @@
+"""Every state change appends its journal entries in the same transaction (both backends)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from deconfliction.alerts import AlertService
+from deconfliction.clock import ManualClock
+from deconfliction.core.footprint import Footprint
+from deconfliction.core.volume import Volume4D
+from deconfliction.journal import chain
+from deconfliction.journal.chain import GENESIS, append
+from deconfliction.journal.verify import verify_database
+from deconfliction.notices.model import NoticeDraft
+from deconfliction.notices.service import NoticeService
+from deconfliction.parties import Registry
+from deconfliction.settings import Settings
+from deconfliction.store.database import Database
+from deconfliction.store.schema import JournalEntry, Notice
+from tests.conftest import T0, MakeParty
+
+
+def notice(west: float, south: float, east: float, north: float) -> NoticeDraft:
+    ring = [(west, south), (east, south), (east, north), (west, north), (west, south)]
+    start = T0 + timedelta(hours=2)
+    volume = Volume4D(Footprint.polygon(ring), 0.0, 3000.0, start, start + timedelta(hours=2))
+    return NoticeDraft(volumes=(volume,))
+
+
+WEST = notice(8.0, 47.0, 8.4, 47.3)
+EAST = notice(8.2, 47.1, 8.6, 47.5)
+FAR = notice(9.5, 46.0, 9.7, 46.2)
+
+
+def kinds_after(db: Database, seq: int) -> Counter[str]:
+    with db.read() as session:
+        return Counter(session.scalars(select(JournalEntry.kind).where(JournalEntry.seq > seq)))
+
+
+def head_seq(db: Database) -> int:
+    with db.read() as session:
+        return int(session.scalar(select(func.coalesce(func.max(JournalEntry.seq), 0))) or 0)
+
+
+def test_each_state_change_appends_its_entries(
+    database: Database, clock: ManualClock, registry: Registry
+) -> None:
+    service = NoticeService(database, clock, Settings())
+    alerts = AlertService(database, clock)
+
+    alpha, _ = registry.add("Alpha", "operator")
+    bravo, _ = registry.add("Bravo", "operator")
+    assert kinds_after(database, 0) == {"party.created": 2}
+    registry.issue_token("Alpha")
+    assert kinds_after(database, 2) == {"party.token_issued": 1}
+
+    seq = head_seq(database)
+    a = service.file(alpha, WEST)
+    assert kinds_after(database, seq) == {"notice.filed": 1}
+
+    seq = head_seq(database)
+    b = service.file(bravo, EAST)
+    assert kinds_after(database, seq) == {
+        "notice.filed": 1,
+        "conflict.detected": 1,
+        "alert.created": 2,
+    }
+
+    seq = head_seq(database)
+    [alert] = alerts.list_alerts(alpha)
+    alerts.acknowledge(alpha, alert.id)
+    alerts.acknowledge(alpha, alert.id)  # again: nothing changes, nothing is written
+    assert kinds_after(database, seq) == {"alert.acknowledged": 1}
+
+    seq = head_seq(database)
+    service.modify(bravo, b.notice.id, 1, FAR)
+    assert kinds_after(database, seq) == {"conflict.resolved": 1, "notice.modified": 1}
+
+    seq = head_seq(database)
+    service.modify(bravo, b.notice.id, 2, EAST)
+    assert kinds_after(database, seq) == {
+        "notice.modified": 1,
+        "conflict.detected": 1,
+        "alert.created": 2,
+    }
+
+    seq = head_seq(database)
+    service.cancel(alpha, a.notice.id)
+    assert kinds_after(database, seq) == {"conflict.resolved": 1, "notice.state_changed": 1}
+    with database.read() as session:
+        change = session.scalars(
+            select(JournalEntry.payload).where(JournalEntry.kind == "notice.state_changed")
+        ).one()
+    assert json.loads(change)["to"] == "cancelled"
+
+    assert verify_database(database).intact
+
+
+def test_entries_say_who_and_what(
+    database: Database, clock: ManualClock, registry: Registry
+) -> None:
+    service = NoticeService(database, clock, Settings())
+    alpha, _ = registry.add("Alpha", "operator")
+    filed = service.file(alpha, WEST).notice
+    with database.read() as session:
+        entry = session.scalars(select(JournalEntry).order_by(JournalEntry.seq.desc())).first()
+    assert entry is not None
+    assert (entry.kind, entry.party, entry.subject, entry.at) == (
+        "notice.filed",
+        "Alpha",
+        filed.id,
+        clock.now(),
+    )
+    payload = json.loads(entry.payload)
+    assert payload["notice"] == filed.id
+    assert payload["version"] == 1
+
+
+def test_stored_entries_carry_the_documented_hash(database: Database, registry: Registry) -> None:
+    """Anyone can check an entry from its columns alone: SHA-256 of the previous hash and
+    the canonical JSON of seq, at (RFC 3339 UTC, microseconds), kind, party, subject and
+    the payload."""
+    registry.add("Alpha", "operator")
+    registry.add("Bravo", "authority")
+    with database.read() as session:
+        entries = list(session.scalars(select(JournalEntry).order_by(JournalEntry.seq)))
+    prev = GENESIS
+    for e in entries:
+        body = {
+            "seq": e.seq,
+            "at": e.at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "kind": e.kind,
+            "party": e.party,
+            "subject": e.subject,
+            "payload": json.loads(e.payload),
+        }
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert e.prev_hash == prev
+        assert e.hash == hashlib.sha256((prev + text).encode()).hexdigest()
+        prev = e.hash
+
+
+def test_a_failing_append_undoes_the_change(
+    database: Database, clock: ManualClock, make_party: MakeParty, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alpha, _ = make_party("Alpha")
+    service = NoticeService(database, clock, Settings())
+    before = head_seq(database)
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("journal unavailable")
+
+    monkeypatch.setattr(chain, "entry_hash", broken)
+    with pytest.raises(RuntimeError, match="journal unavailable"):
+        service.file(alpha, WEST)
+    with pytest.raises(RuntimeError, match="journal unavailable"):
+        make_party("Bravo")
+    monkeypatch.undo()
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(Notice)) == 0
+    assert head_seq(database) == before
+    assert [p.name for p in Registry(database, clock).all()] == ["Alpha"]
+
+
+def test_entry_times_are_kept_in_utc(database: Database) -> None:
+    """An aware time in another zone is stored and hashed as UTC, so the chain verifies."""
+    local = datetime(2026, 3, 2, 10, 0, 0, 250, tzinfo=timezone(timedelta(hours=2)))
+    with database.transaction() as session:
+        entry = append(session, at=local, kind="test.event", payload={"x": 1})
+    assert entry.at.utcoffset() == timedelta(0)
+    assert verify_database(database).intact
+    with database.read() as session:
+        stored = session.scalars(select(JournalEntry.at)).one()
+    assert stored == local
+
+
+def test_naive_entry_times_are_refused(database: Database) -> None:
+    naive = datetime(2026, 3, 2, 10, 0)  # noqa: DTZ001 - the point of the test
+    with database.transaction() as session, pytest.raises(ValueError, match="aware"):
+        append(session, at=naive, kind="test.event", payload={})
