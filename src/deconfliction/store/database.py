@@ -10,7 +10,7 @@ COMMITTED and serialise where they must on the journal head (``journal.chain``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._after_commit: list[Callable[[dict[str, Any]], None]] = []
         reader_options: dict[str, Any] = {"read_only": True}
         if not self.is_sqlite:
             reader_options["isolation_level"] = "REPEATABLE READ"
@@ -48,11 +49,23 @@ class Database:
             self.engine.execution_options(**reader_options), expire_on_commit=False
         )
 
+    def after_commit(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``listener(session.info)`` after each transaction that commits.
+
+        Services note in ``session.info`` what others must hear of (the parties that got
+        events, say); a listener wakes them once the change is durable, never before.
+        """
+        self._after_commit.append(listener)
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""
-        with self._sessions() as session, session.begin():
-            yield session
+        with self._sessions() as session:
+            with session.begin():
+                yield session
+            if session.info:
+                for listener in self._after_commit:
+                    listener(session.info)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
