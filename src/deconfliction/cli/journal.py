@@ -58,7 +58,8 @@ def verify(database: str | None = DATABASE_OPTION) -> None:
         return
     broken = result.first_break
     print(f"journal broken at entry {broken.seq}: {broken.reason}")
-    print(f"entries 1 to {broken.seq - 1} are intact; the head says {result.head_seq} entries")
+    intact = f"entries 1 to {broken.seq - 1} are intact" if broken.seq > 1 else "it is the first"
+    print(f"{intact}; the head says the journal has {result.head_seq} entries")
     raise typer.Exit(1)
 
 
