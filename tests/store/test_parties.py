@@ -1,0 +1,83 @@
+"""The party registry on both store backends: names, roles, hashed tokens."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import select
+
+from deconfliction.errors import AuthenticationError, ConflictError, NotFoundError, ValidationError
+from deconfliction.parties import PartyRef, Registry, Role, hash_token
+from deconfliction.store.database import Database
+from deconfliction.store.schema import Token
+
+
+def test_a_party_gets_a_token_that_is_stored_hashed(registry: Registry, database: Database) -> None:
+    party, token = registry.add("Northern Air Command", "authority")
+    assert (party.name, party.role) == ("Northern Air Command", Role.AUTHORITY)
+    assert registry.authenticate(token) == party
+    with database.read() as session:
+        stored = list(session.scalars(select(Token.token_hash)))
+    assert stored == [hash_token(token)]
+    assert token not in stored
+
+
+def test_further_tokens_work_alongside_the_first(registry: Registry) -> None:
+    party, first = registry.add("Alpha", "operator")
+    second = registry.issue_token("Alpha")
+    assert second != first
+    assert registry.authenticate(first) == registry.authenticate(second) == party
+
+
+def test_an_unknown_token_is_refused(registry: Registry) -> None:
+    _, token = registry.add("Alpha", "operator")
+    with pytest.raises(AuthenticationError, match="not valid"):
+        registry.authenticate(token + "x")
+
+
+def test_names_are_unique_and_roles_known(registry: Registry) -> None:
+    registry.add("Alpha", "operator")
+    with pytest.raises(ConflictError, match="exists already"):
+        registry.add("Alpha", "observer")
+    with pytest.raises(ValidationError, match="role 'pilot'"):
+        registry.add("Bravo", "pilot")
+    with pytest.raises(ValidationError, match="party name"):
+        registry.add(" leading space", "operator")
+    with pytest.raises(NotFoundError, match="no party named 'Charlie'"):
+        registry.get("Charlie")
+    with pytest.raises(NotFoundError):
+        registry.issue_token("Charlie")
+    assert [p.name for p in registry.all()] == ["Alpha"]
+
+
+def test_parties_list_by_name(registry: Registry) -> None:
+    for name, role in [("Charlie", "observer"), ("Alpha", "operator"), ("Bravo", "authority")]:
+        registry.add(name, role)
+    assert [(p.name, p.role.value) for p in registry.all()] == [
+        ("Alpha", "operator"),
+        ("Bravo", "authority"),
+        ("Charlie", "observer"),
+    ]
+    assert registry.get("Bravo").role == Role.AUTHORITY
+
+
+def test_concurrent_adds_of_one_name_create_it_once(registry: Registry) -> None:
+    """The name check runs under the journal lock, so on PostgreSQL too the loser gets
+    ConflictError (not a unique-constraint crash)."""
+    threads = 4
+    start = threading.Barrier(threads)
+
+    def add(_: int) -> PartyRef | ConflictError:
+        start.wait()
+        try:
+            return registry.add("Alpha", "operator")[0]
+        except ConflictError as exc:
+            return exc
+
+    with ThreadPoolExecutor(threads) as pool:
+        outcomes = list(pool.map(add, range(threads)))
+    assert sum(isinstance(o, PartyRef) for o in outcomes) == 1
+    assert sum(isinstance(o, ConflictError) for o in outcomes) == threads - 1
+    assert [p.name for p in registry.all()] == ["Alpha"]
