@@ -140,7 +140,7 @@ def test_a_failed_transaction_leaves_nothing(database: Database) -> None:
 def test_a_read_sees_one_state_while_others_write(database: Database) -> None:
     """A read session is one snapshot on both backends (REPEATABLE READ on PostgreSQL)."""
     with database.read() as reader:
-        before = reader.scalar(select(func.count()).select_from(Party))
+        before = reader.scalars(select(func.count()).select_from(Party)).one()
         with database.transaction() as writer:
             writer.add(Party(name="Alpha", role="operator", created_at=datetime.now(UTC)))
         assert reader.scalar(select(func.count()).select_from(Party)) == before
