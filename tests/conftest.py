@@ -59,7 +59,9 @@ class _PostgresServer:
 
     def __init__(self, url: URL) -> None:
         self.url = url
-        self.admin: Engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        self.admin: Engine = create_engine(
+            url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
+        )
 
     def create(self, name: str) -> URL:
         with self.admin.connect() as connection:
