@@ -21,11 +21,12 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from datetime import datetime
 
 import h3.api.basic_int as h3
-import shapely
-from shapely.geometry import Polygon
+from shapely import affinity
+from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from deconfliction.core.footprint import Footprint
@@ -54,7 +55,9 @@ SPAN_BOUNDS_S: tuple[float, ...] = (
     366 * 86_400.0,
     math.inf,
 )
-_METRES_PER_DEGREE = 111_320.0
+_MIN_METRES_PER_DEGREE = 110_574.0  # a degree of latitude at the equator, WGS-84
+_QUAD_SEGS = 4
+_POLAR_LAT = 89.0
 _AREA_M2 = {level: h3.average_hexagon_area(level, "m^2") for level in LEVELS}
 _EDGE_M = {level: h3.average_hexagon_edge_length(level, "m") for level in LEVELS}
 
@@ -69,30 +72,57 @@ def level_for(footprint: Footprint) -> int:
 
 
 def grown(shape: BaseGeometry, metres: float) -> BaseGeometry:
-    """The shape grown by at least ``metres`` in every direction (lon/lat degrees)."""
+    """The shape grown by at least ``metres`` (geodesic) in every direction, in lon/lat.
+
+    Degrees are counted at their shortest on WGS-84 (a degree of latitude is 110,574 m at
+    the equator, a degree of longitude at most that times the cosine of the latitude), and
+    the rounded corners are drawn outside the true arcs, so the result never falls short.
+    Longitudes may run past ±180 (:func:`covering` wraps them). A shape that comes near a
+    pole grows into the whole band of latitudes it reaches, all longitudes round.
+    """
     if metres <= 0:
         return shape
+    lat_deg = metres / _MIN_METRES_PER_DEGREE / math.cos(math.pi / (4 * _QUAD_SEGS))
     _, min_lat, _, max_lat = shape.bounds
-    widest = min(max(abs(min_lat), abs(max_lat)) + metres / _METRES_PER_DEGREE, 89.0)
-    degrees = metres / (_METRES_PER_DEGREE * math.cos(math.radians(widest)))
-    return shape.buffer(degrees, quad_segs=4)
+    widest = max(abs(min_lat), abs(max_lat)) + lat_deg
+    if widest >= _POLAR_LAT:
+        return box(-180.0, max(min_lat - lat_deg, -90.0), 180.0, min(max_lat + lat_deg, 90.0))
+    # Squeeze longitudes so that a degree either way is as long, buffer, stretch back.
+    squeeze = math.cos(math.radians(widest))
+    narrow = affinity.scale(shape, xfact=squeeze, yfact=1.0, origin=(0.0, 0.0))
+    wide = narrow.buffer(lat_deg, quad_segs=_QUAD_SEGS)
+    return affinity.scale(wide, xfact=1.0 / squeeze, yfact=1.0, origin=(0.0, 0.0))
 
 
 def covering(footprint: Footprint | BaseGeometry, level: int, margin_m: float = 0.0) -> list[int]:
     """H3 cells (integers) at ``level`` that contain the footprint grown by ``margin_m``."""
     shape = footprint.shape if isinstance(footprint, Footprint) else footprint
     shape = grown(shape, margin_m + MARGIN_FRACTION * _EDGE_M[level])
-    polygons = list(shape.geoms) if hasattr(shape, "geoms") else [shape]
     cells: set[int] = set()
-    for polygon in polygons:
-        if not isinstance(polygon, Polygon) or polygon.is_empty:
-            continue
-        clipped = shapely.clip_by_rect(polygon, -180.0, -90.0, 180.0, 90.0)
-        if clipped.is_empty:
-            continue
-        h3shape = h3.geo_to_h3shape(clipped.__geo_interface__)
+    for polygon in _pieces(shape):
+        h3shape = h3.geo_to_h3shape(polygon.__geo_interface__)
         cells.update(h3.h3shape_to_cells_experimental(h3shape, level, contain="overlap"))
     return sorted(cells)
+
+
+def _pieces(shape: BaseGeometry) -> Iterator[Polygon]:
+    """The shape as polygons H3 reads as meant: within ±180° (what lies past it wrapped
+    round) and at most 90° of longitude wide each (H3 takes a polygon wider than 180° to
+    cross the antimeridian)."""
+    min_lon, _, max_lon, _ = shape.bounds
+    strips = [shape]
+    if min_lon < -180.0 or max_lon > 180.0 or max_lon - min_lon > 90.0:
+        strips = []
+        west = math.floor(min_lon / 90.0) * 90.0
+        while west < max_lon:
+            shift = -360.0 if west >= 180.0 else 360.0 if west < -180.0 else 0.0
+            strip = shape.intersection(box(west, -90.0, west + 90.0, 90.0))
+            strips.append(affinity.translate(strip, xoff=shift))
+            west += 90.0
+    for strip in strips:
+        for part in getattr(strip, "geoms", [strip]):
+            if isinstance(part, Polygon) and not part.is_empty:
+                yield part
 
 
 def index_cells(footprint: Footprint) -> list[int]:
