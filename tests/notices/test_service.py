@@ -398,20 +398,6 @@ def test_concurrent_filings_find_every_conflict_and_keep_the_chain(
     assert verification.head_seq == threads + filings + 3 * pairs  # parties, filings, conflicts
 
 
-def _expect_check_then_act_race_on_postgres(backend: str, request: pytest.FixtureRequest) -> None:
-    """NoticeService reads, checks, then writes before it takes the journal lock, so on
-    PostgreSQL (READ COMMITTED) two writers can act on the same stale read. Fixed when
-    file/modify/cancel call ``journal.chain.lock_head(session)`` first; strict, so the
-    fix turns this marker into a failure that asks for its removal."""
-    if backend == "postgres":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="NoticeService checks before it locks (see the lock_head diff for the lead)",
-            )
-        )
-
-
 def _interleave(
     monkeypatch: pytest.MonkeyPatch, method: str, parties: int, wait_s: float = 0.5
 ) -> None:
@@ -435,10 +421,9 @@ def test_concurrent_modifies_of_one_version_let_exactly_one_win(
     database: Database,
     parties: tuple[PartyRef, PartyRef],
     monkeypatch: pytest.MonkeyPatch,
-    backend: str,
-    request: pytest.FixtureRequest,
 ) -> None:
-    _expect_check_then_act_race_on_postgres(backend, request)
+    """Both read version 1 if they can; only a lock taken before the read (the journal
+    head's) keeps PostgreSQL from letting both win and both sets of volumes stay."""
     alpha, _ = parties
     notice = service.file(alpha, draft(vol(WEST))).notice.id
     _interleave(monkeypatch, "_own", 2)
@@ -467,10 +452,9 @@ def test_concurrent_retries_with_one_key_file_once(
     database: Database,
     parties: tuple[PartyRef, PartyRef],
     monkeypatch: pytest.MonkeyPatch,
-    backend: str,
-    request: pytest.FixtureRequest,
 ) -> None:
-    _expect_check_then_act_race_on_postgres(backend, request)
+    """A client that timed out retries while its first request still runs: one files,
+    the other replays it (on PostgreSQL, not a crash on the idempotency key's row)."""
     alpha, _ = parties
     _interleave(monkeypatch, "_replay", 2)
     with ThreadPoolExecutor(2) as pool:
