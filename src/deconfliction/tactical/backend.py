@@ -50,7 +50,7 @@ class ArrayBackend:
         """A backend array as a NumPy array (no copy on the CPU)."""
         if self.xp is np:
             return np.asarray(array)
-        return np.asarray(array.get())
+        return np.asarray(self.xp.asnumpy(array))
 
     def repeat_index(self, counts: Any) -> Any:
         """``[0] * counts[0] + [1] * counts[1] + ...`` as an int64 array on this backend.

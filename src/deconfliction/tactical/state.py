@@ -216,7 +216,7 @@ def _rejections(columns: Any) -> tuple[RowRejection, ...]:
     for row in np.flatnonzero(np.char.str_len(ids) == 0).tolist():
         reasons.setdefault(row, []).append("id is empty")
     for row, first in _duplicates(ids):
-        reasons.setdefault(row, []).append(f"id {ids[row]!r} repeats row {first}")
+        reasons.setdefault(row, []).append(f"id {str(ids[row])!r} repeats row {first}")
     return tuple(
         RowRejection(row, str(ids[row]), "; ".join(reasons[row])) for row in sorted(reasons)
     )
