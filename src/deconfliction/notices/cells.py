@@ -56,7 +56,10 @@ SPAN_BOUNDS_S: tuple[float, ...] = (
     math.inf,
 )
 _MIN_METRES_PER_DEGREE = 110_574.0  # a degree of latitude at the equator, WGS-84
-_QUAD_SEGS = 4
+_QUAD_SEGS = 8
+# GEOS rounds a corner's turn to a whole number of steps of pi / (2 quad_segs), so one
+# step may span up to 1.5 of them: its chord falls short of the arc by this factor.
+_CHORD_FACTOR = math.cos(0.75 * math.pi / (2 * _QUAD_SEGS))
 _POLAR_LAT = 89.0
 _AREA_M2 = {level: h3.average_hexagon_area(level, "m^2") for level in LEVELS}
 _EDGE_M = {level: h3.average_hexagon_edge_length(level, "m") for level in LEVELS}
@@ -82,7 +85,7 @@ def grown(shape: BaseGeometry, metres: float) -> BaseGeometry:
     """
     if metres <= 0:
         return shape
-    lat_deg = metres / _MIN_METRES_PER_DEGREE / math.cos(math.pi / (4 * _QUAD_SEGS))
+    lat_deg = metres / _MIN_METRES_PER_DEGREE / _CHORD_FACTOR
     _, min_lat, _, max_lat = shape.bounds
     widest = max(abs(min_lat), abs(max_lat)) + lat_deg
     if widest >= _POLAR_LAT:
