@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from deconfliction.tactical import SEPARATION_TOLERANCE_M, DetectionParams, TrafficState
 
-__all__ = ["Encounter", "all_encounters", "encounter"]
+__all__ = ["Encounter", "all_encounters", "ecef", "encounter", "enu", "velocity"]
 
 _A = 6_378_137.0
 _F = 1.0 / 298.257223563
@@ -41,7 +41,8 @@ class Encounter:
     margin: float
 
 
-def _ecef(lon: float, lat: float) -> Vec:
+def ecef(lon: float, lat: float) -> Vec:
+    """WGS-84 ground point (degrees) in ECEF metres."""
     lam, phi = math.radians(lon), math.radians(lat)
     n = _A / math.sqrt(1.0 - _E2 * math.sin(phi) ** 2)
     return (
@@ -51,7 +52,8 @@ def _ecef(lon: float, lat: float) -> Vec:
     )
 
 
-def _enu(lon: float, lat: float) -> tuple[Vec, Vec, Vec]:
+def enu(lon: float, lat: float) -> tuple[Vec, Vec, Vec]:
+    """Unit east, north and up vectors (ECEF) at a point (degrees)."""
     lam, phi = math.radians(lon), math.radians(lat)
     east = (-math.sin(lam), math.cos(lam), 0.0)
     north = (-math.sin(phi) * math.cos(lam), -math.sin(phi) * math.sin(lam), math.cos(phi))
@@ -75,8 +77,9 @@ def _flat(a: Vec, u: Vec) -> Vec:
     return _sub(a, _scale(u, _dot(a, u)))
 
 
-def _velocity(state: TrafficState, k: int) -> Vec:
-    east, north, _ = _enu(float(state.lon[k]), float(state.lat[k]))
+def velocity(state: TrafficState, k: int) -> Vec:
+    """Aircraft k's ground velocity in ECEF m/s."""
+    east, north, _ = enu(float(state.lon[k]), float(state.lat[k]))
     trk = math.radians(float(state.trk_deg[k]))
     gs = float(state.gs_mps[k])
     ve, vn = gs * math.sin(trk), gs * math.cos(trk)
@@ -101,18 +104,18 @@ def encounter(state: TrafficState, params: DetectionParams, i: int, j: int) -> E
     h = max(_zone(state.hpz_m, i, params.hpz_m), _zone(state.hpz_m, j, params.hpz_m))
     r -= SEPARATION_TOLERANCE_M
     h -= SEPARATION_TOLERANCE_M
-    up_i = _enu(float(state.lon[i]), float(state.lat[i]))[2]
-    up_j = _enu(float(state.lon[j]), float(state.lat[j]))[2]
+    up_i = enu(float(state.lon[i]), float(state.lat[i]))[2]
+    up_j = enu(float(state.lon[j]), float(state.lat[j]))[2]
     mean = (up_i[0] + up_j[0], up_i[1] + up_j[1], up_i[2] + up_j[2])
     u = _scale(mean, 1.0 / math.sqrt(_dot(mean, mean)))
     d = _flat(
         _sub(
-            _ecef(float(state.lon[j]), float(state.lat[j])),
-            _ecef(float(state.lon[i]), float(state.lat[i])),
+            ecef(float(state.lon[j]), float(state.lat[j])),
+            ecef(float(state.lon[i]), float(state.lat[i])),
         ),
         u,
     )
-    w = _flat(_sub(_velocity(state, j), _velocity(state, i)), u)
+    w = _flat(_sub(velocity(state, j), velocity(state, i)), u)
     a, b, c = _dot(w, w), _dot(d, w), _dot(d, d) - r * r
     margins = []
     if a > _STILL * _STILL:

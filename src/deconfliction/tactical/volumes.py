@@ -4,9 +4,8 @@ An aircraft flies the straight path of :mod:`~deconfliction.tactical.kinematics`
 :class:`~deconfliction.core.volume.Volume4D` holds it at time ``t`` (seconds from
 ``now``) when, all strictly,
 
-* its ground position, projected on the volume's tangent plane (at the footprint's
-  centroid, the footprint densified as in the strategic test), is inside the
-  footprint;
+* its ground position, projected on a tangent plane (with the footprint, densified
+  as in the strategic test), is inside the footprint;
 * its altitude ``alt + vs t`` is inside the band ``(lower_m, upper_m)``;
 * ``now + t`` is inside the window ``[start, end)``.
 
@@ -19,6 +18,16 @@ constant, so it is decided exactly by testing the midpoint of each piece.
   of **another** party (0 when inside now).
 * :func:`nonconformance`: for an aircraft tagged with its own notice, the first time
   in ``[0, T)`` it is inside **none** of the notice's volumes (0 when outside now).
+
+An intrusion is judged on the tangent plane at the volume's centroid, strictly: an
+aircraft on the boundary is outside (touching is adjacent). Conformance is judged on
+one plane per notice, at the centre of its volumes, so that volumes sharing an edge
+share it exactly on that plane, and each volume is grown by
+:data:`CONFORMANCE_TOLERANCE_M` sideways and up and down: an aircraft passing from one
+volume of its notice into the next, or flying on the floor between two, conforms.
+(The straight path leaves the ellipsoid as it goes, and its projection on planes
+centred on different volumes differs by up to ~15 m at 70 km; one plane per notice
+removes that from the seams.)
 
 >>> from datetime import UTC, datetime, timedelta
 >>> from deconfliction.core.footprint import Footprint
@@ -48,13 +57,22 @@ from shapely.geometry import Polygon
 from deconfliction.core.earth import enu_basis, geodetic_to_ecef
 from deconfliction.core.volume import Volume4D
 from deconfliction.errors import TimeWindowError, ValidationError
+from deconfliction.tactical.cpa import STILL_MPS
 from deconfliction.tactical.kinematics import Motion
 from deconfliction.tactical.params import DEFAULT_LOOKAHEAD_S
 from deconfliction.tactical.state import FloatArray, IntArray, TrafficState
 
-__all__ = ["Intrusions", "Nonconformance", "intrusions", "nonconformance"]
+__all__ = [
+    "CONFORMANCE_TOLERANCE_M",
+    "Intrusions",
+    "Nonconformance",
+    "intrusions",
+    "nonconformance",
+]
 
 BoolArray = npt.NDArray[np.bool_]
+
+CONFORMANCE_TOLERANCE_M = 1.0
 
 _DENSIFY_DEG = 0.05
 _REACH_MARGIN_M = 1_000.0
@@ -104,18 +122,41 @@ class _Path:
         return cls(motion.position, motion.velocity, state.alt_m, state.vs_mps, state.gs_mps)
 
 
-class _Region:
-    """One volume, prepared: its footprint on its own tangent plane, band and window."""
+@dataclass(frozen=True, eq=False)
+class _Plane:
+    """A tangent plane of the ellipsoid: its ECEF origin and unit east/north vectors."""
 
-    def __init__(self, volume: Volume4D, now: datetime) -> None:
-        centre = volume.footprint.shape.centroid
-        x, y, z = geodetic_to_ecef(centre.x, centre.y, 0.0)
-        east, north, _ = enu_basis(centre.x, centre.y)
-        self.origin = np.array([x, y, z], dtype=np.float64)
-        self.east = np.asarray(east, dtype=np.float64)
-        self.north = np.asarray(north, dtype=np.float64)
+    origin: FloatArray
+    east: FloatArray
+    north: FloatArray
+
+    @classmethod
+    def centred_on(cls, volumes: Sequence[Volume4D]) -> _Plane:
+        """The plane at the mean of the footprints' centroids (averaged in ECEF, so
+        that volumes on both sides of the antimeridian average correctly)."""
+        centres = [v.footprint.shape.centroid for v in volumes]
+        x, y, z = geodetic_to_ecef([c.x for c in centres], [c.y for c in centres], 0.0)
+        mx, my, mz = float(np.mean(x)), float(np.mean(y)), float(np.mean(z))
+        lon = math.degrees(math.atan2(my, mx))
+        lat = math.degrees(math.atan2(mz, math.hypot(mx, my)))
+        ox, oy, oz = geodetic_to_ecef(lon, lat, 0.0)
+        east, north, _ = enu_basis(lon, lat)
+        return cls(
+            np.array([ox, oy, oz], dtype=np.float64),
+            np.asarray(east, dtype=np.float64),
+            np.asarray(north, dtype=np.float64),
+        )
+
+
+class _Region:
+    """One volume, prepared: its footprint on a tangent plane (grown by ``grow_m``
+    metres), its band (grown by as much) and its window relative to ``now``."""
+
+    def __init__(self, volume: Volume4D, now: datetime, plane: _Plane, grow_m: float) -> None:
+        self.origin, self.east, self.north = plane.origin, plane.east, plane.north
         dense = shapely.segmentize(volume.footprint.shape, _DENSIFY_DEG)
-        self.polygon: Polygon = shapely.transform(dense, self._project_lonlat)
+        projected = shapely.transform(dense, self._project_lonlat)
+        self.polygon: Polygon = projected.buffer(grow_m) if grow_m > 0 else projected
         shapely.prepare(self.polygon)
         rings = [self.polygon.exterior, *self.polygon.interiors]
         coords = [np.asarray(r.coords) for r in rings]
@@ -124,10 +165,10 @@ class _Region:
         vertices = np.asarray(dense.exterior.coords)
         vx, vy, vz = geodetic_to_ecef(vertices[:, 0], vertices[:, 1], 0.0)
         offsets = np.stack([vx, vy, vz], axis=-1) - self.origin
-        self.radius_m = float(np.sqrt((offsets**2).sum(axis=1)).max())
+        self.radius_m = float(np.sqrt((offsets**2).sum(axis=1)).max()) + grow_m
         x0, y0, x1, y1 = (float(b) for b in self.polygon.bounds)
         self.bounds = (x0, y0, x1, y1)
-        self.lower_m, self.upper_m = volume.lower_m, volume.upper_m
+        self.lower_m, self.upper_m = volume.lower_m - grow_m, volume.upper_m + grow_m
         self.opens_s = (volume.start - now).total_seconds()
         self.closes_s = (volume.end - now).total_seconds()
 
@@ -167,13 +208,14 @@ class _Region:
         t = lookahead_s
         found_at: list[IntArray] = []
         found_t: list[FloatArray] = []
-        x, y, vx, vy = self._plane(path, rows)
+        moving = np.flatnonzero(path.gs[rows] > STILL_MPS)  # no crossings for the rest
+        x, y, vx, vy = self._plane(path, rows[moving])
         step = max(1, _MAX_CELLS // max(1, self.edge_start.shape[0]))
-        for k0 in range(0, rows.shape[0], step):
+        for k0 in range(0, moving.shape[0], step):
             k, s = self._crossings(x[k0 : k0 + step], y[k0 : k0 + step], vx, vy, k0, t)
-            found_at.append(k)
+            found_at.append(moving[k])
             found_t.append(s * t)
-        climbing = np.flatnonzero(path.vs[rows] != 0.0)
+        climbing = np.flatnonzero(np.abs(path.vs[rows]) > STILL_MPS)
         for limit in (self.lower_m, self.upper_m):
             found_at.append(climbing)
             found_t.append((limit - path.alt[rows[climbing]]) / path.vs[rows[climbing]])
@@ -266,7 +308,7 @@ def intrusions(
     path = _Path.of(state)
     found: list[tuple[IntArray, IntArray, FloatArray]] = []
     for v, volume in enumerate(volumes):
-        region = _Region(volume, now)
+        region = _Region(volume, now, _Plane.centred_on([volume]), grow_m=0.0)
         rows = region.reachable(path, lookahead_s)
         rows = rows[state.party[rows] != owners[v]]
         if rows.shape[0] == 0:
@@ -306,11 +348,17 @@ def nonconformance(
     if rows.shape[0] and (rows[0] < 0 or rows[-1] >= len(state)):
         raise ValidationError(f"notices name rows outside the state's {len(state)} aircraft")
     path = _Path.of(state)
-    by_volume: dict[int, tuple[Volume4D, list[int]]] = {}
+    # One plane per notice (the same sequence of volumes), shared by its volumes.
+    by_notice: dict[int, tuple[Sequence[Volume4D], list[int]]] = {}
     for k, row in enumerate(rows.tolist()):
-        for volume in notices[row]:
-            by_volume.setdefault(id(volume), (volume, []))[1].append(k)
-    regions = [(_Region(volume, now), np.array(ks)) for volume, ks in by_volume.values()]
+        by_notice.setdefault(id(notices[row]), (notices[row], []))[1].append(k)
+    regions: list[tuple[_Region, IntArray]] = []
+    for volumes, members in by_notice.values():
+        if volumes:
+            plane = _Plane.centred_on(volumes)
+            for volume in volumes:
+                region = _Region(volume, now, plane, grow_m=CONFORMANCE_TOLERANCE_M)
+                regions.append((region, np.array(members, dtype=np.int64)))
     at_parts: list[IntArray] = [np.zeros(0, dtype=np.int64)]
     when_parts: list[FloatArray] = [np.zeros(0)]
     for region, ks in regions:
