@@ -9,7 +9,7 @@ __all__ = ["build"]
 
 def build() -> typer.Typer:
     """The Typer application with every command registered."""
-    from deconfliction.cli import demo, journal, party, serve
+    from deconfliction.cli import check, demo, journal, party, serve
 
     app = typer.Typer(
         name="deconfliction",
@@ -21,4 +21,5 @@ def build() -> typer.Typer:
     app.add_typer(journal.app, name="journal")
     app.command("serve")(serve.serve)
     app.command("demo")(demo.demo)
+    app.command("check")(check.check)
     return app
