@@ -3,11 +3,18 @@
 Neither command migrates or writes the database: they look at the journal as it is.
 ``verify`` exits 0 when the chain is intact, 1 naming the first bad entry, 2 when there
 is no journal to check.
+
+``key`` prints the service's public key; ``receipt verify FILE`` and ``export verify
+FILE`` check a receipt or a party's export offline, with only that key (exit 0 valid,
+1 not, 2 when the input cannot be read).
 """
 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -21,7 +28,9 @@ from deconfliction.cli.context import (
     errors_as_exit,
     settings_for,
 )
+from deconfliction.errors import NotFoundError, ValidationError
 from deconfliction.journal.chain import canonical_json
+from deconfliction.journal.receipts import RECEIPT_TYPE, public_key, verify_export, verify_signed
 from deconfliction.journal.verify import read_entries, verify_database
 from deconfliction.store.database import Database
 
@@ -115,3 +124,118 @@ def show(
             cells.insert(5, canonical_json(e.payload))
         table.add_row(*(Text(cell) for cell in cells))  # Text: no markup in stored values
     console.print(table)
+
+
+# -- proof: the service key, receipts and exports, checked offline -------------------------
+
+receipt_app = typer.Typer(help="Check signed receipts offline.", no_args_is_help=True)
+export_app = typer.Typer(help="Check journal exports offline.", no_args_is_help=True)
+app.add_typer(receipt_app, name="receipt")
+app.add_typer(export_app, name="export")
+
+PUBLIC_KEY_OPTION = typer.Option(
+    None, "--public-key", help="The service's public key (64 hex digits), taken beforehand."
+)
+KEY_FILE_OPTION = typer.Option(
+    None,
+    "--key-file",
+    help="A file holding the public key: its hex, or the JSON of GET /v1/journal/key.",
+)
+
+
+@app.command("key")
+def key(database: str | None = DATABASE_OPTION) -> None:
+    """Print the service's public key (Ed25519, hex), to give to the parties."""
+    with errors_as_exit():
+        db = Database(settings_for(database).database_url)
+        path = db.url.database
+        try:
+            if db.is_sqlite and path and path != ":memory:" and not Path(path).exists():
+                raise NotFoundError(f"there is no database file {path}; check the database URL")
+            with db.read() as session:
+                print(public_key(session))
+        finally:
+            db.dispose()
+
+
+def _trusted_key(public_key_hex: str | None, key_file: Path | None) -> str:
+    if (public_key_hex is None) == (key_file is None):
+        raise ValidationError(
+            "give the service's public key you took beforehand, with --public-key HEX or "
+            "--key-file FILE (the key inside a document proves nothing about it)"
+        )
+    if public_key_hex is not None:
+        return public_key_hex
+    assert key_file is not None
+    text = _read_text(key_file).strip()
+    if text.startswith("{"):
+        return str(_parse(text, key_file).get("public_key", ""))
+    return text
+
+
+def _read_text(path: Path) -> str:
+    if str(path) == "-":
+        return sys.stdin.read()
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise NotFoundError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _parse(text: str, path: Path) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ValidationError(f"{path} is not JSON ({exc})") from None
+
+
+@receipt_app.command("verify")
+def verify_receipt(
+    file: Path = typer.Argument(..., help="A receipt as JSON ('-': standard input)."),
+    public_key_hex: str | None = PUBLIC_KEY_OPTION,
+    key_file: Path | None = KEY_FILE_OPTION,
+) -> None:
+    """Check one receipt's signature with only the public key: exit 0 valid, 1 not."""
+    with errors_as_exit():
+        trusted = _trusted_key(public_key_hex, key_file)
+        document = _parse(_read_text(file), file)
+        problem = verify_signed(document, trusted, RECEIPT_TYPE)
+    if problem is not None:
+        print(f"receipt NOT valid: {problem}")
+        raise typer.Exit(1)
+    body = document["body"]
+    item, position = body["item"], body["journal"]
+    print(
+        f"receipt valid: {item['kind']} {item['id']} {body['event']} to {body['party']} at "
+        f"{body['at']}; item hash {item['hash']}; journal entry {position['seq']} "
+        f"(hash {position['hash']})"
+    )
+
+
+@export_app.command("verify")
+def verify_export_file(
+    file: Path = typer.Argument(..., help="An export (GET /v1/journal/export; '-': stdin)."),
+    public_key_hex: str | None = PUBLIC_KEY_OPTION,
+    key_file: Path | None = KEY_FILE_OPTION,
+) -> None:
+    """Check a journal export offline: the signed statement, every entry's hash and the
+    links between neighbours, every receipt's signature and journal position, and the
+    items' hashes. Exit 0 when all hold, 1 listing what does not."""
+    with errors_as_exit():
+        trusted = _trusted_key(public_key_hex, key_file)
+        check = verify_export(_parse(_read_text(file), file), trusted)
+    summary = (
+        f"party {check.party}: {check.entries} entries, {check.receipts} receipts, "
+        f"{check.items} items; signed head at entry {check.head_seq}"
+    )
+    if check.ok:
+        print(f"export valid: {summary}")
+        print(
+            "(a slice: entries of other parties are not in it; checking that these entries "
+            "lead to the signed head needs the whole chain)"
+        )
+        return
+    print(f"export NOT valid: {summary}")
+    for problem in check.problems:
+        print(f"  - {problem}")
+    raise typer.Exit(1)

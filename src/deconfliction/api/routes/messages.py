@@ -1,0 +1,158 @@
+"""``/v1/messages`` and ``/v1/threads``: the hotline between two parties, with receipts.
+
+Errors: an unknown recipient or message replied to is 404 naming it (as is any message
+that is not yours); a message to yourself, empty or longer than 4,000 characters is 422;
+an observer opening a thread is 403. Reading and acknowledging are for the recipient
+only (404 for anyone else) and idempotent: a second time returns the same times.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from deconfliction.api.auth import CurrentParty, services
+from deconfliction.errors import ValidationError
+from deconfliction.hotline.messages import MAX_TEXT, MessageDraft, MessageView, Reference
+
+__all__ = ["MessageIn", "MessageOut", "router"]
+
+router = APIRouter(prefix="/v1", tags=["hotline"])
+
+_PROBLEMS: dict[int | str, dict[str, object]] = {
+    401: {"description": "No or wrong bearer token"},
+    403: {"description": "Observers may reply but not open a thread"},
+    404: {"description": "No such party, or no such message of yours"},
+    409: {"description": "Idempotency-Key reused for a different message"},
+    422: {"description": "Invalid input (problem+json says what and where)"},
+}
+
+
+class ReferenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["notice", "alert", "aircraft"]
+    id: str = Field(min_length=1, max_length=100)
+
+
+class MessageIn(BaseModel):
+    """A message: to a party (by name), or in reply to a message (then ``to`` may go)."""
+
+    model_config = ConfigDict(extra="forbid")
+    to: str | None = Field(None, description="The recipient party's name.")
+    priority: Literal["routine", "urgent", "flash"] = "routine"
+    text: str = Field(description=f"Free text, at most {MAX_TEXT:,} characters.")
+    ref: ReferenceIn | None = Field(None, description="A notice, alert or aircraft it is about.")
+    in_reply_to: str | None = Field(None, description="The message this answers (same thread).")
+
+
+class ReferenceOut(BaseModel):
+    kind: str
+    id: str
+
+
+class MessageOut(BaseModel):
+    id: str
+    thread_id: str
+    in_reply_to: str | None
+    sender: str = Field(serialization_alias="from")
+    to: str
+    priority: str
+    text: str
+    ref: ReferenceOut | None
+    created_at: datetime
+    delivered_at: datetime | None
+    read_at: datetime | None
+    acknowledged_at: datetime | None
+    ack_deadline: datetime | None
+    escalation_tier: int
+    escalation_state: str
+
+
+def message_out(view: MessageView) -> MessageOut:
+    return MessageOut(
+        id=view.id,
+        thread_id=view.thread_id,
+        in_reply_to=view.in_reply_to,
+        sender=view.sender,
+        to=view.recipient,
+        priority=view.priority,
+        text=view.text,
+        ref=None if view.ref is None else ReferenceOut(kind=view.ref.kind, id=view.ref.id),
+        created_at=view.created_at,
+        delivered_at=view.delivered_at,
+        read_at=view.read_at,
+        acknowledged_at=view.acknowledged_at,
+        ack_deadline=view.ack_deadline,
+        escalation_tier=view.escalation_tier,
+        escalation_state=view.escalation_state,
+    )
+
+
+@router.post("/messages", status_code=201, responses=_PROBLEMS)
+def send_message(
+    body: MessageIn,
+    party: CurrentParty,
+    request: Request,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> MessageOut:
+    """Send a message; 201 means it is stored and will reach the recipient's stream.
+
+    Send an ``Idempotency-Key`` header to retry safely: the same key with the same body
+    returns the first message (header ``Idempotent-Replayed: true``) and sends nothing.
+    """
+    if idempotency_key is not None and not idempotency_key.strip():
+        raise ValidationError("the Idempotency-Key header is empty; send a unique string")
+    draft = MessageDraft(
+        text=body.text,
+        to=body.to,
+        priority=body.priority,
+        ref=None if body.ref is None else Reference(body.ref.kind, body.ref.id),
+        in_reply_to=body.in_reply_to,
+    )
+    result = services(request).messages.send(party, draft, idempotency_key)
+    response.headers["Location"] = f"/v1/messages/{result.message.id}"
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return message_out(result.message)
+
+
+@router.get("/messages", responses=_PROBLEMS)
+def list_messages(
+    party: CurrentParty,
+    request: Request,
+    box: Literal["inbox", "sent"] = "inbox",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[MessageOut]:
+    """Your received (``inbox``) or sent (``sent``) messages, newest first."""
+    views = services(request).messages.list_messages(party, box, limit, offset)
+    return [message_out(v) for v in views]
+
+
+@router.get("/messages/{message_id}", responses=_PROBLEMS)
+def get_message(message_id: str, party: CurrentParty, request: Request) -> MessageOut:
+    """A message you sent or received, with its receipt times."""
+    return message_out(services(request).messages.get(party, message_id))
+
+
+@router.post("/messages/{message_id}/read", responses=_PROBLEMS)
+def read_message(message_id: str, party: CurrentParty, request: Request) -> MessageOut:
+    """Mark a message sent to you as read (the sender is told); again is a no-op."""
+    return message_out(services(request).messages.mark_read(party, message_id))
+
+
+@router.post("/messages/{message_id}/acknowledge", responses=_PROBLEMS)
+def acknowledge_message(message_id: str, party: CurrentParty, request: Request) -> MessageOut:
+    """Acknowledge a message sent to you: the sender gets a signed receipt. Again is a
+    no-op that returns the same times."""
+    return message_out(services(request).messages.acknowledge(party, message_id))
+
+
+@router.get("/threads/{thread_id}", responses=_PROBLEMS)
+def get_thread(thread_id: str, party: CurrentParty, request: Request) -> list[MessageOut]:
+    """A thread's messages, oldest first (you are one of its two parties)."""
+    return [message_out(v) for v in services(request).messages.thread(party, thread_id)]

@@ -1,0 +1,1 @@
+"""The hotline: party-to-party messages and their receipts; the escalation ladder."""

@@ -1,0 +1,520 @@
+"""Hotline messages: party to party, in threads, with receipts the sender can prove.
+
+A message goes from one party to one other, at priority ``routine``, ``urgent`` or
+``flash``, with free text (at most :data:`MAX_TEXT` characters) and an optional reference
+to a notice, alert or aircraft (kept as given: a reference, not a share of the thing).
+A reply names the message it answers and stays in its thread, between the same two
+parties. Observers receive, read and acknowledge messages and may reply to one sent to
+them, but may not open a thread: they see only what others share with them.
+
+One transaction stores the message, its journal entry (``message.sent``, with the
+content) and the recipient's event (``message.received``, whose payload is the message's
+content, the very item its receipts hash). Then, each once and with its time:
+
+* ``delivered``: the recipient's stream or poll acknowledged the event (or the recipient
+  read or acknowledged the message over HTTP first);
+* ``read``: ``POST /v1/messages/{id}/read``;
+* ``acknowledged``: ``POST /v1/messages/{id}/acknowledge`` (it implies read).
+
+Each is a journal entry and an event to the sender; ``delivered`` and ``acknowledged``
+come with a receipt signed by the service (:mod:`deconfliction.journal.receipts`), sent
+to the sender in the event. Escalation plugs in through ``ack_deadline`` (set at sending
+by a :class:`DeadlinePolicy`) and reads ``acknowledged_at``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from deconfliction.clock import Clock
+from deconfliction.delivery.outbox import publish
+from deconfliction.errors import (
+    IdempotencyKeyReusedError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
+from deconfliction.journal.chain import append, canonical_json, lock_head
+from deconfliction.journal.receipts import issue_receipt
+from deconfliction.parties import PartyRef, Role
+from deconfliction.store.database import Database
+from deconfliction.store.schema import IdempotencyRecord, Message, Party
+
+__all__ = [
+    "BOXES",
+    "MAX_TEXT",
+    "PRIORITIES",
+    "REFERENCE_KINDS",
+    "DeadlinePolicy",
+    "MessageDraft",
+    "MessageService",
+    "MessageView",
+    "Reference",
+    "SendResult",
+    "record_delivery",
+]
+
+PRIORITIES = ("routine", "urgent", "flash")
+REFERENCE_KINDS = ("notice", "alert", "aircraft")
+BOXES = ("inbox", "sent")
+MAX_TEXT = 4_000
+"""The most characters a message's text may have."""
+MAX_REFERENCE_ID = 100
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a message is about: a notice, an alert or an aircraft, by its id."""
+
+    kind: str
+    id: str
+
+
+@dataclass(frozen=True)
+class MessageDraft:
+    """What a sender asks for. ``to`` may be left out of a reply (it goes to the other side)."""
+
+    text: str
+    to: str | None = None
+    priority: str = "routine"
+    ref: Reference | None = None
+    in_reply_to: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """A message as its sender and recipient see it; times UTC, ``None`` until they happen."""
+
+    id: str
+    thread_id: str
+    in_reply_to: str | None
+    sender: str
+    recipient: str
+    priority: str
+    text: str
+    ref: Reference | None
+    created_at: datetime
+    delivered_at: datetime | None
+    read_at: datetime | None
+    acknowledged_at: datetime | None
+    ack_deadline: datetime | None
+    escalation_tier: int
+    escalation_state: str
+
+    def content(self) -> dict[str, Any]:
+        """The message as sent (no receipt times): the recipient's event payload and the
+        item its receipts hash."""
+        return {
+            "id": self.id,
+            "thread": self.thread_id,
+            "in_reply_to": self.in_reply_to,
+            "from": self.sender,
+            "to": self.recipient,
+            "priority": self.priority,
+            "text": self.text,
+            "ref": None if self.ref is None else {"kind": self.ref.kind, "id": self.ref.id},
+            "created_at": _iso(self.created_at),
+        }
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """A message as sent; ``replayed`` when an Idempotency-Key retry returned the first."""
+
+    message: MessageView
+    replayed: bool = False
+
+
+class DeadlinePolicy(Protocol):
+    """When the recipient must acknowledge a new message (``None``: no deadline)."""
+
+    def __call__(
+        self, session: Session, sender: PartyRef, recipient_id: int, priority: str, at: datetime
+    ) -> datetime | None: ...
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _names(session: Session, *party_ids: int) -> dict[int, str]:
+    rows = session.execute(select(Party.id, Party.name).where(Party.id.in_(party_ids)))
+    return dict(rows.all())
+
+
+def _view(message: Message, names: Mapping[int, str]) -> MessageView:
+    ref = None
+    if message.ref_kind is not None and message.ref_id is not None:
+        ref = Reference(message.ref_kind, message.ref_id)
+    return MessageView(
+        id=message.id,
+        thread_id=message.thread_id,
+        in_reply_to=message.in_reply_to,
+        sender=names[message.sender_id],
+        recipient=names[message.recipient_id],
+        priority=message.priority,
+        text=message.text,
+        ref=ref,
+        created_at=message.created_at,
+        delivered_at=message.delivered_at,
+        read_at=message.read_at,
+        acknowledged_at=message.acknowledged_at,
+        ack_deadline=message.ack_deadline,
+        escalation_tier=message.escalation_tier,
+        escalation_state=message.escalation_state,
+    )
+
+
+def _one_view(session: Session, message: Message) -> MessageView:
+    return _view(message, _names(session, message.sender_id, message.recipient_id))
+
+
+def _draft_hash(draft: MessageDraft) -> str:
+    body = {
+        "text": draft.text,
+        "to": draft.to,
+        "priority": draft.priority,
+        "ref": None if draft.ref is None else [draft.ref.kind, draft.ref.id],
+        "in_reply_to": draft.in_reply_to,
+    }
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def _check_draft(sender: PartyRef, draft: MessageDraft) -> None:
+    if not draft.text.strip():
+        raise ValidationError("text is empty; write the message")
+    if len(draft.text) > MAX_TEXT:
+        raise ValidationError(
+            f"text is {len(draft.text):,} characters; the limit is {MAX_TEXT:,}: "
+            "shorten it or send it as several messages",
+            limit=MAX_TEXT,
+        )
+    if draft.priority not in PRIORITIES:
+        raise ValidationError(f"priority {draft.priority!r} is not one of: {', '.join(PRIORITIES)}")
+    if draft.ref is not None:
+        if draft.ref.kind not in REFERENCE_KINDS:
+            raise ValidationError(
+                f"ref.kind {draft.ref.kind!r} is not one of: {', '.join(REFERENCE_KINDS)}"
+            )
+        if not 0 < len(draft.ref.id) <= MAX_REFERENCE_ID:
+            raise ValidationError(f"ref.id must be 1 to {MAX_REFERENCE_ID} characters")
+    if draft.to is None and draft.in_reply_to is None:
+        raise ValidationError("say whom the message is for: 'to' (a party name) or 'in_reply_to'")
+    if sender.role == Role.OBSERVER and draft.in_reply_to is None:
+        raise PermissionDeniedError(
+            f"party {sender.name!r} is an observer: it may reply to messages sent to it "
+            "(give in_reply_to) but not open a thread"
+        )
+
+
+def _deliver(
+    session: Session, message: Message, recipient: PartyRef, sender: str, at: datetime
+) -> None:
+    """Record the delivery: time, signed receipt (journal entry), event to the sender."""
+    message.delivered_at = at
+    content = _view(message, {message.sender_id: sender, recipient.id: recipient.name}).content()
+    receipt = issue_receipt(
+        session,
+        recipient,
+        "message",
+        message.id,
+        "delivered",
+        at,
+        content,
+        details={"from": sender, "to": recipient.name},
+    )
+    publish(
+        session,
+        party_id=message.sender_id,
+        kind="message.delivered",
+        at=at,
+        item_id=message.id,
+        payload={"message": message.id, "to": recipient.name, "at": _iso(at), "receipt": receipt},
+    )
+
+
+def record_delivery(session: Session, recipient: PartyRef, message_id: str, at: datetime) -> bool:
+    """Mark a message delivered to its recipient, in the caller's transaction (which must
+    hold the journal head's lock); ``False`` when it was delivered already."""
+    message = session.get(Message, message_id)
+    if message is None or message.recipient_id != recipient.id or message.delivered_at is not None:
+        return False
+    _deliver(session, message, recipient, _names(session, message.sender_id)[message.sender_id], at)
+    return True
+
+
+class MessageService:
+    """Sending, reading and acknowledging hotline messages; each party sees only its own."""
+
+    def __init__(self, db: Database, clock: Clock, deadline: DeadlinePolicy | None = None) -> None:
+        self._db = db
+        self._clock = clock
+        self._deadline = deadline
+
+    def send(
+        self, sender: PartyRef, draft: MessageDraft, idempotency_key: str | None = None
+    ) -> SendResult:
+        """Send a message; with an ``idempotency_key``, a retry returns the first one."""
+        _check_draft(sender, draft)
+        digest = _draft_hash(draft)
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            if idempotency_key is not None:
+                lock_head(session)  # two retries at once: one sends, the other replays
+                replay = self._replay(session, sender, idempotency_key, digest)
+                if replay is not None:
+                    return replay
+            recipient_id, thread_id = self._route(session, sender, draft)
+            message = Message(
+                id=f"msg_{uuid.uuid4().hex}",
+                thread_id=thread_id,
+                in_reply_to=draft.in_reply_to,
+                sender_id=sender.id,
+                recipient_id=recipient_id,
+                priority=draft.priority,
+                text=draft.text,
+                ref_kind=None if draft.ref is None else draft.ref.kind,
+                ref_id=None if draft.ref is None else draft.ref.id,
+                created_at=now,
+                ack_deadline=None
+                if self._deadline is None
+                else self._deadline(session, sender, recipient_id, draft.priority, now),
+                escalation_tier=0,
+                escalation_state="none",
+            )
+            session.add(message)
+            view = _one_view(session, message)
+            content = view.content()
+            append(
+                session,
+                at=now,
+                kind="message.sent",
+                party=sender.name,
+                subject=message.id,
+                payload=content,
+            )
+            publish(
+                session,
+                party_id=recipient_id,
+                kind="message.received",
+                at=now,
+                item_id=message.id,
+                payload=content,
+            )
+            if idempotency_key is not None:
+                session.add(
+                    IdempotencyRecord(
+                        party_id=sender.id,
+                        key=idempotency_key,
+                        request_hash=digest,
+                        status=201,
+                        response=json.dumps({"message_id": message.id}),
+                        created_at=now,
+                    )
+                )
+            return SendResult(view)
+
+    def get(self, party: PartyRef, message_id: str) -> MessageView:
+        """A message the party sent or received; any other reads as not found."""
+        with self._db.read() as session:
+            return _one_view(session, self._visible(session, party, message_id))
+
+    def list_messages(
+        self, party: PartyRef, box: str = "inbox", limit: int = 100, offset: int = 0
+    ) -> list[MessageView]:
+        """The party's received (``inbox``) or sent (``sent``) messages, newest first."""
+        if box not in BOXES:
+            raise ValidationError(f"box {box!r} is not one of: {', '.join(BOXES)}")
+        column = Message.recipient_id if box == "inbox" else Message.sender_id
+        with self._db.read() as session:
+            rows = list(
+                session.scalars(
+                    select(Message)
+                    .where(column == party.id)
+                    .order_by(Message.created_at.desc(), Message.id)
+                    .limit(limit)
+                    .offset(offset)
+                )
+            )
+            return self._views(session, rows)
+
+    def thread(self, party: PartyRef, thread_id: str) -> list[MessageView]:
+        """A thread's messages, oldest first (a reply after what it answers, even in the
+        same microsecond), for one of its two parties."""
+        with self._db.read() as session:
+            rows = list(
+                session.scalars(
+                    select(Message)
+                    .where(
+                        Message.thread_id == thread_id,
+                        or_(Message.sender_id == party.id, Message.recipient_id == party.id),
+                    )
+                    .order_by(Message.created_at, Message.id)
+                )
+            )
+            if not rows:
+                raise NotFoundError(f"no thread {thread_id!r} of party {party.name!r}")
+            parents = {r.id: r.in_reply_to for r in rows}
+
+            def depth(message_id: str | None) -> int:
+                steps = 0
+                while (message_id := parents.get(message_id or "")) is not None:
+                    steps += 1
+                return steps
+
+            rows.sort(key=lambda r: (r.created_at, depth(r.id)))
+            return self._views(session, rows)
+
+    def mark_read(self, party: PartyRef, message_id: str) -> MessageView:
+        """The recipient has read the message; again changes nothing."""
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            lock_head(session)  # the check below sees every earlier read of it
+            message, sender = self._addressed(session, party, message_id)
+            if message.read_at is None:
+                if message.delivered_at is None:
+                    _deliver(session, message, party, sender, now)
+                message.read_at = now
+                append(
+                    session,
+                    at=now,
+                    kind="message.read",
+                    party=party.name,
+                    subject=message.id,
+                    payload={"message": message.id, "from": sender, "to": party.name},
+                )
+                publish(
+                    session,
+                    party_id=message.sender_id,
+                    kind="message.read",
+                    at=now,
+                    item_id=message.id,
+                    payload={"message": message.id, "to": party.name, "at": _iso(now)},
+                )
+            return _view(message, {message.sender_id: sender, party.id: party.name})
+
+    def acknowledge(self, party: PartyRef, message_id: str) -> MessageView:
+        """The recipient acknowledges the message (and so has read it); again changes
+        nothing and returns the same times."""
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            lock_head(session)
+            message, sender = self._addressed(session, party, message_id)
+            if message.acknowledged_at is None:
+                if message.delivered_at is None:
+                    _deliver(session, message, party, sender, now)
+                message.read_at = message.read_at or now
+                message.acknowledged_at = now
+                if message.escalation_state in ("none", "escalated"):
+                    message.escalation_state = "stopped"  # the ladder stops here
+                view = _view(message, {message.sender_id: sender, party.id: party.name})
+                receipt = issue_receipt(
+                    session,
+                    party,
+                    "message",
+                    message.id,
+                    "acknowledged",
+                    now,
+                    view.content(),
+                    details={"from": sender, "to": party.name},
+                )
+                publish(
+                    session,
+                    party_id=message.sender_id,
+                    kind="message.acknowledged",
+                    at=now,
+                    item_id=message.id,
+                    payload={
+                        "message": message.id,
+                        "to": party.name,
+                        "at": _iso(now),
+                        "receipt": receipt,
+                    },
+                )
+            return _view(message, {message.sender_id: sender, party.id: party.name})
+
+    # -- internals ----------------------------------------------------------------------
+    @staticmethod
+    def _route(session: Session, sender: PartyRef, draft: MessageDraft) -> tuple[int, str]:
+        """The recipient's id and the thread of a new message."""
+        recipient_id = None
+        if draft.to is not None:
+            recipient_id = session.scalar(select(Party.id).where(Party.name == draft.to))
+            if recipient_id is None:
+                raise NotFoundError(
+                    f"no party named {draft.to!r} to send to; the names are listed by "
+                    "'deconfliction party list'",
+                    field="to",
+                )
+        if draft.in_reply_to is None:
+            thread_id = f"thr_{uuid.uuid4().hex}"
+        else:
+            parent = session.get(Message, draft.in_reply_to)
+            if parent is None or sender.id not in (parent.sender_id, parent.recipient_id):
+                raise NotFoundError(
+                    f"no message {draft.in_reply_to!r} of party {sender.name!r} to reply to",
+                    field="in_reply_to",
+                )
+            other = parent.recipient_id if parent.sender_id == sender.id else parent.sender_id
+            if recipient_id is not None and recipient_id != other:
+                name = _names(session, other)[other]
+                raise ValidationError(
+                    f"a reply stays between the thread's two parties: it goes to {name!r}, "
+                    f"not {draft.to!r} (leave 'to' out, or start a new thread)"
+                )
+            recipient_id, thread_id = other, parent.thread_id
+        assert recipient_id is not None
+        if recipient_id == sender.id:
+            raise ValidationError(
+                "a message to yourself is not a hotline message; send it to another party"
+            )
+        return recipient_id, thread_id
+
+    def _replay(
+        self, session: Session, sender: PartyRef, key: str, digest: str
+    ) -> SendResult | None:
+        record = session.get(IdempotencyRecord, (sender.id, key))
+        if record is None:
+            return None
+        if record.request_hash != digest:
+            raise IdempotencyKeyReusedError(
+                f"Idempotency-Key {key!r} was used for a different request; "
+                "use a new key for a new message"
+            )
+        message_id = json.loads(record.response).get("message_id")
+        message = session.get(Message, message_id) if message_id else None
+        if message is None:
+            raise IdempotencyKeyReusedError(
+                f"Idempotency-Key {key!r} was used for another kind of request; use a new key"
+            )
+        return SendResult(_one_view(session, message), replayed=True)
+
+    @staticmethod
+    def _visible(session: Session, party: PartyRef, message_id: str) -> Message:
+        message = session.get(Message, message_id)
+        if message is None or party.id not in (message.sender_id, message.recipient_id):
+            raise NotFoundError(f"no message {message_id!r} of party {party.name!r}")
+        return message
+
+    @staticmethod
+    def _addressed(session: Session, party: PartyRef, message_id: str) -> tuple[Message, str]:
+        """A message sent to the party, and its sender's name."""
+        message = session.get(Message, message_id)
+        if message is None or message.recipient_id != party.id:
+            raise NotFoundError(f"no message {message_id!r} addressed to party {party.name!r}")
+        return message, _names(session, message.sender_id)[message.sender_id]
+
+    @staticmethod
+    def _views(session: Session, rows: list[Message]) -> list[MessageView]:
+        ids = {r.sender_id for r in rows} | {r.recipient_id for r in rows}
+        names = _names(session, *ids) if ids else {}
+        return [_view(r, names) for r in rows]

@@ -1,0 +1,251 @@
+"""Reading events after a position, and recording what a party acknowledged (both stores)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Mapping
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from deconfliction.clock import ManualClock
+from deconfliction.delivery.outbox import publish
+from deconfliction.delivery.stream import AckBatcher, Deliveries, check_after
+from deconfliction.errors import ValidationError
+from deconfliction.hotline.messages import MessageDraft, MessageService
+from deconfliction.journal.receipts import RECEIPT_TYPE, ensure_service_key, item_hash
+from deconfliction.parties import PartyRef
+from deconfliction.store.database import Database
+from deconfliction.store.schema import Party, Receipt
+from tests.conftest import MakeParty
+
+_names = itertools.count()
+
+
+def _publish(db: Database, clock: ManualClock, party: PartyRef, n: int, kind: str = "note") -> None:
+    with db.transaction() as session:
+        for _ in range(n):
+            publish(
+                session, party_id=party.id, kind=kind, payload={"n": next(_names)}, at=clock.now()
+            )
+
+
+def _event_seq(db: Database, party: PartyRef) -> int:
+    with db.read() as session:
+        return int(session.scalar(select(Party.event_seq).where(Party.id == party.id)) or 0)
+
+
+def test_events_come_in_order_after_the_position_a_page_at_a_time(
+    database: Database, clock: ManualClock, make_party: MakeParty
+) -> None:
+    alpha, _ = make_party("Alpha")
+    bravo, _ = make_party("Bravo")
+    _publish(database, clock, alpha, 5)
+    _publish(database, clock, bravo, 2)
+    deliveries = Deliveries(database, clock)
+
+    page = deliveries.events(alpha, after=0, limit=3)
+    assert [e.seq for e in page.events] == [1, 2, 3]
+    assert page.last_seq == 5
+    assert [e.seq for e in deliveries.events(alpha, after=3, limit=10).events] == [4, 5]
+    assert deliveries.events(alpha, after=5).events == ()
+    assert [e.seq for e in deliveries.events(bravo, after=0).events] == [1, 2]  # its own
+    wire = page.events[0].to_json()
+    assert set(wire) == {"seq", "kind", "item", "at", "payload"}
+    assert wire["at"].endswith("+00:00")
+
+
+def test_a_position_beyond_the_last_event_is_refused_with_the_last_seq(
+    database: Database, clock: ManualClock, make_party: MakeParty
+) -> None:
+    alpha, _ = make_party("Alpha")
+    _publish(database, clock, alpha, 2)
+    with pytest.raises(ValidationError, match="beyond your last event") as caught:
+        Deliveries(database, clock).events(alpha, after=3)
+    assert caught.value.detail == {"last_seq": 2}
+    with pytest.raises(ValidationError, match="0 or more"):
+        check_after(-1, 2)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=st.lists(
+        st.one_of(
+            st.tuples(st.just("publish"), st.integers(1, 4)),
+            st.tuples(st.just("read"), st.integers(1, 5), st.integers(0, 5)),
+        ),
+        max_size=14,
+    )
+)
+def test_any_interleaving_of_publishing_and_lossy_reads_delivers_each_event_once_in_order(
+    database: Database, clock: ManualClock, steps: list[tuple[int | str, ...]]
+) -> None:
+    """A client reads pages but may lose the end of each (a dropped connection), then
+    resumes from the last seq it kept: in the end it has every event, once, in order."""
+    with database.transaction() as session:
+        party = Party(name=f"P{next(_names)}", role="operator", created_at=clock.now())
+        session.add(party)
+        session.flush()
+        ref = PartyRef(party.id, party.name, "operator")  # type: ignore[arg-type]
+    deliveries = Deliveries(database, clock)
+    published: list[int] = []
+    kept: list[tuple[int, int]] = []
+    for step in [*steps, ("read", 1000, 1000)]:
+        if step[0] == "publish":
+            with database.transaction() as session:
+                for _ in range(int(step[1])):
+                    n = next(_names)
+                    publish(session, party_id=ref.id, kind="note", payload={"n": n}, at=clock.now())
+                    published.append(n)
+            continue
+        _, limit, survives = step
+        while True:
+            after = kept[-1][0] if kept else 0
+            page = deliveries.events(ref, after, int(limit))
+            kept += [(e.seq, e.payload["n"]) for e in page.events[: int(survives)]]
+            if step[2] != 1000 or not page.events:
+                break
+    assert [seq for seq, _ in kept] == list(range(1, len(published) + 1))
+    assert [n for _, n in kept] == published
+
+
+def test_acknowledging_records_each_delivery_once_with_a_signed_receipt(
+    database: Database, clock: ManualClock, make_party: MakeParty
+) -> None:
+    alpha, _ = make_party("Alpha")
+    bravo, _ = make_party("Bravo")
+    ensure_service_key(database, clock)
+    messages = MessageService(database, clock)
+    first = messages.send(alpha, MessageDraft("one", to="Bravo")).message
+    second = messages.send(alpha, MessageDraft("two", to="Bravo")).message
+    deliveries = Deliveries(database, clock)
+    page = deliveries.events(bravo, 0)
+    assert [e.item_id for e in page.events] == [first.id, second.id]
+
+    clock.advance(timedelta(seconds=3))
+    deliveries.acknowledge({bravo: 1})
+    assert messages.get(alpha, first.id).delivered_at == clock.now()
+    assert messages.get(alpha, second.id).delivered_at is None
+    [told] = deliveries.events(alpha, 0).events
+    assert told.kind == "message.delivered"
+    receipt = told.payload["receipt"]
+    assert receipt["body"]["type"] == RECEIPT_TYPE
+    assert receipt["body"]["party"] == "Bravo"
+    assert receipt["body"]["item"]["hash"] == item_hash(page.events[0].payload)
+
+    sender_seq = _event_seq(database, alpha)
+    deliveries.acknowledge({bravo: 1})  # again: nothing
+    deliveries.acknowledge({bravo: 0})  # an older position: nothing
+    assert _event_seq(database, alpha) == sender_seq
+    Deliveries(database, clock).acknowledge({bravo: 1})  # after a restart: still nothing
+    assert _event_seq(database, alpha) == sender_seq
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(Receipt)) == 1
+
+    deliveries.acknowledge({bravo: 2})
+    assert messages.get(alpha, second.id).delivered_at is not None
+    assert _event_seq(database, alpha) == sender_seq + 1
+
+
+def test_an_acknowledged_alert_gets_a_delivered_receipt_over_what_was_sent(
+    database: Database, clock: ManualClock, make_party: MakeParty
+) -> None:
+    alpha, _ = make_party("Alpha")
+    alert = {"id": "alt_1", "state": "open", "conflict": {"type": "Feature"}}
+    with database.transaction() as session:
+        publish(
+            session,
+            party_id=alpha.id,
+            kind="alert.created",
+            payload=alert,
+            at=clock.now(),
+            item_id="alt_1",
+        )
+        publish(
+            session,
+            party_id=alpha.id,
+            kind="alert.resolved",
+            payload=alert,
+            at=clock.now(),
+            item_id="alt_1",
+        )
+    deliveries = Deliveries(database, clock)
+    deliveries.acknowledge({alpha: 2})
+    Deliveries(database, clock).acknowledge({alpha: 2})
+    with database.read() as session:
+        [receipt] = session.scalars(select(Receipt)).all()
+    assert (receipt.item_kind, receipt.item_id, receipt.event) == ("alert", "alt_1", "delivered")
+    assert receipt.item_hash == item_hash(alert)
+
+
+class CountingDeliveries(Deliveries):
+    def __init__(self, database: Database, clock: ManualClock) -> None:
+        super().__init__(database, clock)
+        self.calls: list[dict[str, int]] = []
+
+    def acknowledge(self, acks: Mapping[PartyRef, int]) -> None:
+        self.calls.append({p.name: n for p, n in acks.items()})
+        super().acknowledge(acks)
+
+
+def test_the_batcher_commits_what_queued_meanwhile_in_one_transaction(
+    database: Database, clock: ManualClock, make_party: MakeParty
+) -> None:
+    alpha, _ = make_party("Alpha")
+    bravo, _ = make_party("Bravo")
+    _publish(database, clock, alpha, 5)
+    _publish(database, clock, bravo, 5)
+    deliveries = CountingDeliveries(database, clock)
+
+    async def main() -> None:
+        batcher = AckBatcher(deliveries)
+        runner = asyncio.create_task(batcher.run())
+        for n in (1, 4, 2):
+            batcher.submit(alpha, n)
+        batcher.submit(bravo, 3)
+        await batcher.record(bravo, 5)  # queued behind the others, before the round
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+
+    asyncio.run(main())
+    assert deliveries.calls == [{"Alpha": 4, "Bravo": 5}]
+    assert (deliveries.recorded(alpha), deliveries.recorded(bravo)) == (4, 5)
+
+
+class FlakyDeliveries(Deliveries):
+    fail_next = False
+
+    def acknowledge(self, acks: Mapping[PartyRef, int]) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("the store is down")
+        super().acknowledge(acks)
+
+
+def test_a_failed_round_reaches_its_waiters_and_the_next_round_goes_on(
+    database: Database, clock: ManualClock, make_party: MakeParty
+) -> None:
+    alpha, _ = make_party("Alpha")
+    _publish(database, clock, alpha, 3)
+    deliveries = FlakyDeliveries(database, clock)
+
+    async def main() -> None:
+        batcher = AckBatcher(deliveries)
+        runner = asyncio.create_task(batcher.run())
+        deliveries.fail_next = True
+        with pytest.raises(RuntimeError, match="the store is down"):
+            await asyncio.wait_for(batcher.record(alpha, 2), 10)
+        await asyncio.wait_for(batcher.record(alpha, 3), 10)
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+
+    asyncio.run(main())
+    assert deliveries.recorded(alpha) == 3
