@@ -27,7 +27,7 @@ import shapely
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from deconfliction.core.earth import WGS84, geodesic_distance_m
+from deconfliction.core.earth import WGS84, WGS84_A, geodesic_distance_m
 from deconfliction.errors import GeometryError
 
 __all__ = [
@@ -116,16 +116,20 @@ def _check_ring(ring: Any, index: int, max_vertices: int) -> list[tuple[float, f
 def _circle_ring(lon: float, lat: float, radius_m: float) -> list[tuple[float, float]]:
     """Vertices (lon, lat) of a polygon that contains the geodesic circle, within tolerance.
 
-    The vertices lie on a geodesic circle a little larger than the true one. It is grown
-    first by the sagitta of a chord, then by however far the edges' midpoints still fall
-    inside the true circle: edges straight in lon/lat bow towards the equator, which at
-    high latitudes is inwards on the poleward side. When that leaves the polygon more
-    than CIRCLE_TOLERANCE_M outside the circle, the vertices are doubled and it starts
-    again (up to _MAX_CIRCLE_VERTICES, beyond which containment is kept and the
-    tolerance is not).
+    The vertices lie on a geodesic circle a little larger than the true one: grown first
+    by the sagitta of a chord, then by however far the edges' midpoints still fall inside
+    the true circle (edges straight in lon/lat bow towards the equator, which at high
+    latitudes is inwards on the poleward side). There are enough vertices for both to fit
+    in CIRCLE_TOLERANCE_M; should they not, the vertices are doubled and it starts again
+    (up to _MAX_CIRCLE_VERTICES, beyond which containment is kept and the tolerance not).
     """
-    # Sagitta R (1 - cos(pi / n)) ~ R pi^2 / (2 n^2) <= half the tolerance.
-    n = math.ceil(math.pi * math.sqrt(radius_m / CIRCLE_TOLERANCE_M))
+    # The sagitta of a chord, R (1 - cos(pi / n)) ~ pi^2 R / (2 n^2), and the bow of an
+    # edge of length 2 pi R / n straight in lon/lat against a geodesic, about
+    # pi^2 R^2 tan(lat) / (2 a n^2) at the circle's poleward latitude, within 90 % of the
+    # tolerance.
+    poleward = min(abs(lat) + math.degrees(radius_m / WGS84_A), 89.99)
+    bow = radius_m * math.tan(math.radians(poleward)) / WGS84_A
+    n = math.ceil(math.pi * math.sqrt(radius_m * (1.0 + bow) / (1.8 * CIRCLE_TOLERANCE_M)))
     n = min(max(n, _MIN_CIRCLE_VERTICES), _MAX_CIRCLE_VERTICES)
     while True:
         outer = radius_m / math.cos(math.pi / n) + _CIRCLE_MARGIN_M
