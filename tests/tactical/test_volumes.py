@@ -259,16 +259,17 @@ def notice_centre(notice: Sequence[Volume4D]) -> tuple[float, float]:
 
 
 _NAMES = ["square", "concave_u", "holed_square", "circle_3km", "antimeridian_east", "high_latitude"]
+_FAR_NAMES = ["huge", "circle_3km", "high_latitude", "antimeridian_east"]
 _SAMPLES = np.arange(0.0, T, 0.5)
 _AFTER = 1e-3  # s: the reference must hold (or not) just after a reported time
 
 
 @st.composite
-def volumes(draw: st.DrawFn) -> Volume4D:
+def volumes(draw: st.DrawFn, names: Sequence[str] = _NAMES) -> Volume4D:
     lower = draw(st.sampled_from([0.0, 500.0, 1_500.0]))
     start_s = draw(st.sampled_from([-3_600.0, 60.0, 200.0]))
     return vol(
-        draw(st.sampled_from(_NAMES)),
+        draw(st.sampled_from(names)),
         lower=lower,
         upper=lower + draw(st.sampled_from([500.0, 3_000.0])),
         start_s=start_s,
@@ -277,10 +278,16 @@ def volumes(draw: st.DrawFn) -> Volume4D:
 
 
 @st.composite
-def near(draw: st.DrawFn, volume: Volume4D, n: int) -> TrafficState:
+def near(
+    draw: st.DrawFn,
+    volume: Volume4D,
+    n: int,
+    distance_m: float = 25_000.0,
+    speed_mps: float = 250.0,
+) -> TrafficState:
     centre = volume.footprint.shape.centroid
     az = draw(st.lists(st.floats(0, 360), min_size=n, max_size=n))
-    dist = draw(st.lists(st.floats(0, 25_000), min_size=n, max_size=n))
+    dist = draw(st.lists(st.floats(0, distance_m), min_size=n, max_size=n))
     lon, lat, _ = WGS84.fwd([centre.x] * n, [centre.y] * n, az, dist)
     return TrafficState(
         ids=[f"ac{k}" for k in range(n)],
@@ -288,7 +295,9 @@ def near(draw: st.DrawFn, volume: Volume4D, n: int) -> TrafficState:
         lon=lon,
         lat=lat,
         alt_m=draw(st.lists(st.floats(0, 4_000), min_size=n, max_size=n)),
-        gs_mps=draw(st.lists(st.one_of(st.just(0.0), st.floats(0, 250)), min_size=n, max_size=n)),
+        gs_mps=draw(
+            st.lists(st.one_of(st.just(0.0), st.floats(0, speed_mps)), min_size=n, max_size=n)
+        ),
         trk_deg=draw(st.lists(st.floats(0, 360), min_size=n, max_size=n)),
         vs_mps=draw(st.lists(st.one_of(st.just(0.0), st.floats(-15, 15)), min_size=n, max_size=n)),
     )
@@ -302,10 +311,14 @@ def _first_sample(flags: Sequence[bool]) -> float:
 
 
 @_SETTINGS
-@given(data=st.data())
-def test_intrusions_agree_with_sampling(data: st.DataObject) -> None:
-    volume = data.draw(volumes())
-    state = data.draw(near(volume, 6))
+@given(data=st.data(), far=st.booleans())
+def test_intrusions_agree_with_sampling(data: st.DataObject, far: bool) -> None:
+    """Near: aircraft within 25 km at up to 250 m/s. Far: up to 320 km away at up to
+    1,000 m/s, where the straight path rises kilometres off the ellipsoid."""
+    volume = data.draw(volumes(names=_FAR_NAMES if far else _NAMES))
+    state = data.draw(
+        near(volume, 6, distance_m=320_000.0, speed_mps=1_000.0) if far else near(volume, 6)
+    )
     found = intrusions(state, [volume], owner=[2], now=NOW, lookahead_s=T)
     reported = dict(zip(found.aircraft.tolist(), found.tin.tolist(), strict=True))
     reference = Reference(volume)

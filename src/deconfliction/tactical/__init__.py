@@ -21,10 +21,15 @@ Design, and why:
   ellipsoid chord — 2·10⁻⁸ from the WGS-84 geodesic at 5 NM — with no map projection,
   so pairs across the antimeridian and at the poles need no special case. Altitude
   is kept apart, so vertical separation is exactly the altitude difference.
-* **No O(N²) memory** (:mod:`.pruning`): a 4-D uniform grid (ECEF x, y, z and
-  altitude) over each aircraft's swept box; pairs are generated cell by cell in
-  chunks, each pair exactly once, then decided by the exact vectorised test. Memory
-  is linear in N; the work grows with the pairs that share a cell, not with N².
+* **No O(N²) memory** (:mod:`.pruning`): a 4-D uniform grid (a rotated ECEF frame
+  and altitude) over each aircraft's swept box, with a sweep along one axis within
+  each cell; pairs are generated in chunks, each pair exactly once, then decided by
+  the exact vectorised test. Memory is linear in N; the work grows with the pairs
+  whose boxes nearly meet, not with N².
+* **Intrusion and conformance** (:mod:`.volumes`): the same straight paths against
+  :class:`~deconfliction.core.volume.Volume4D`, exactly: membership changes only where
+  the path crosses an edge, a band limit or a window edge, so each piece between
+  those instants is decided by its midpoint.
 * **Exactness**: the fast path runs the same arithmetic as the brute-force
   :func:`detect_all_pairs` and returns bit-for-bit the same set, which the tests check
   with hypothesis; tolerances are explicit (:data:`SEPARATION_TOLERANCE_M`: aircraft

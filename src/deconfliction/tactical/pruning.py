@@ -3,20 +3,31 @@
 Each aircraft sweeps, over the look-ahead ``T``, a straight segment ``P → P + v T``
 (ECEF) and an altitude range ``alt → alt + vs T``. Its **swept box** is the
 axis-aligned box of that segment, grown on every side by half the largest horizontal
-reach (the largest ``R``, plus a bound on how far the pair-plane projection of
-:mod:`~deconfliction.tactical.cpa` can differ from ECEF distance) and its altitude
-range by half the largest ``H``. Two aircraft that come within ``R`` and ``H`` at the
-same moment before ``T`` are inside each other's grown boxes at that moment, so their
-boxes overlap: this pass may over-select, never under-select.
+reach (the largest ``R``, plus :func:`plane_drift_m`, a bound on how far the pair-plane
+distance of :mod:`~deconfliction.tactical.cpa` can differ from ECEF distance) and its
+altitude range by half the largest ``H``. Two aircraft that come within ``R`` and ``H``
+at the same moment before ``T`` are inside each other's grown boxes at that moment, so
+their boxes overlap: this pass may over-select, never under-select.
 
-The boxes are hashed into a 4-D grid (ECEF x, y, z and altitude): every aircraft is
-entered in each cell its box touches, the entries are sorted by cell, and the pairs
-within each cell are generated in chunks of about ``chunk_pairs``. A pair whose boxes
-overlap shares several cells; it is kept only in the cell that holds the low corner of
-the boxes' intersection, so each pair comes out exactly once, with no set of pairs
-held in memory. Pairs of one party are dropped before the exact test.
+The boxes live in an ECEF frame rotated so that its third axis is the fleet's mean
+normal (any orthonormal frame is as correct; this one makes a regional fleet's boxes
+flat along that axis) and are hashed into a 4-D grid of that frame's three axes and
+altitude:
 
-Memory is O(N * cells per box + chunk_pairs); time is O(pairs that share a cell).
+1. every aircraft is entered in each cell its box touches, with a flag per axis saying
+   whether the cell is the box's first along it;
+2. the entries are sorted by cell and, within a cell, by the box's low x, so that each
+   entry need only be paired with the later entries whose box starts (in x) before its
+   own ends: a sweep along x within each cell;
+3. those pairs are generated in chunks of about ``chunk_pairs`` and kept when the two
+   are of different parties, their boxes overlap on all four axes, and the cell is the
+   first one both boxes share (on every axis, the cell is the first of one box or the
+   other). That last rule keeps each pair exactly once, with no set of pairs held in
+   memory.
+
+What the filter reads is laid out in entry order, so its gathers are nearly
+sequential. Memory is O(N * cells per box + chunk_pairs); time grows with the pairs
+whose boxes overlap in x within a cell, not with N².
 """
 
 from __future__ import annotations
@@ -67,8 +78,9 @@ def plane_drift_m(max_speed_mps: float, max_rpz_m: float, lookahead_s: float) ->
 
 @dataclass(frozen=True, eq=False)
 class SweptBoxes:
-    """Swept boxes (low and high corner per axis: ECEF x, y, z, altitude; metres) and
-    their cells in a grid of ``cell_m`` (x, y, z) and ``cell_alt_m`` (altitude)."""
+    """Swept boxes (low and high corner per axis: the rotated frame's three axes and
+    altitude; metres), the range of cells each touches, and the grid: cells per axis
+    (``radix``), its corner (``origin``) and cell sizes (``size``, metres)."""
 
     lo: tuple[Array, Array, Array, Array]
     hi: tuple[Array, Array, Array, Array]

@@ -54,7 +54,7 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry import Polygon
 
-from deconfliction.core.earth import enu_basis, geodetic_to_ecef
+from deconfliction.core.earth import WGS84_A, WGS84_E2, enu_basis, geodetic_to_ecef
 from deconfliction.core.volume import Volume4D
 from deconfliction.errors import TimeWindowError, ValidationError
 from deconfliction.tactical.cpa import STILL_MPS
@@ -75,7 +75,8 @@ BoolArray = npt.NDArray[np.bool_]
 CONFORMANCE_TOLERANCE_M = 1.0
 
 _DENSIFY_DEG = 0.05
-_REACH_MARGIN_M = 1_000.0
+_RHO_MIN = WGS84_A * (1.0 - WGS84_E2)  # smallest radius of curvature of the ellipsoid, m
+_SLACK_M = 1.0
 _MAX_CELLS = 1 << 21  # aircraft x edges held at once when finding crossings
 
 
@@ -189,7 +190,7 @@ class _Region:
             return np.zeros(0, dtype=np.int64)
         distance = np.sqrt(((path.position - self.origin) ** 2).sum(axis=1))
         alt_end = path.alt + path.vs * t
-        near = (distance <= self.radius_m + path.gs * t + _REACH_MARGIN_M) & (
+        near = (distance <= self._reach_m(path.gs * t)) & (
             np.maximum(path.alt, alt_end) > self.lower_m
         )
         near &= np.minimum(path.alt, alt_end) < self.upper_m
@@ -200,6 +201,17 @@ class _Region:
         inside_box = (np.maximum(x, x1) >= west) & (np.minimum(x, x1) <= east)
         inside_box &= (np.maximum(y, y1) >= south) & (np.minimum(y, y1) <= north)
         return rows[inside_box]
+
+    def _reach_m(self, travel_m: FloatArray) -> FloatArray:
+        """How far (ECEF) from the plane's origin an aircraft that travels ``travel_m``
+        may start and still be over the footprint: the footprint's radius, plus the
+        travel, plus what its height over the plane adds. That height is below
+        ``D (D + 2 travel) / (2 rho_min)`` for a start ``D = radius + travel`` away
+        (the Earth curving away from the plane, and the straight path tilted by the
+        normals' angle); doubled, for a safe margin."""
+        start = self.radius_m + travel_m
+        height = start * (start + 2.0 * travel_m) / _RHO_MIN
+        return np.sqrt(self.radius_m**2 + height**2) + travel_m + _SLACK_M
 
     def breakpoints(
         self, path: _Path, rows: IntArray, lookahead_s: float
