@@ -9,7 +9,7 @@ __all__ = ["build"]
 
 def build() -> typer.Typer:
     """The Typer application with every command registered."""
-    from deconfliction.cli import check, demo, journal, party, serve
+    from deconfliction.cli import check, demo, detect, journal, party, serve
 
     app = typer.Typer(
         name="deconfliction",
@@ -21,5 +21,6 @@ def build() -> typer.Typer:
     app.add_typer(journal.app, name="journal")
     app.command("serve")(serve.serve)
     app.command("demo")(demo.demo)
+    app.command("detect")(detect.detect)
     app.command("check")(check.check)
     return app
