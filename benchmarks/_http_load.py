@@ -7,6 +7,7 @@ filing pre-encoded request bodies one after another until the time is up.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["Filed", "Request", "file_concurrently", "served"]
+__all__ = ["Filed", "Request", "Server", "cpu_seconds", "file_concurrently", "served"]
 
 _START_TIMEOUT_S = 60.0
 _SERVE = "from deconfliction.cli import main; main()"
@@ -36,12 +37,32 @@ class Request:
 
 @dataclass(frozen=True)
 class Filed:
-    """What the clients saw: latency (s) of each 201, status counts, conflicts, wall time."""
+    """What the clients saw: latency (s) of each 201, status counts, conflicts, wall time;
+    and, where measured, the CPU time (s) the server spent meanwhile."""
 
     latencies_s: list[float]
     statuses: Counter[int]
     conflicts: int
     wall_s: float
+    server_cpu_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running server: where to reach it and its process id."""
+
+    base_url: str
+    pid: int
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system, seconds) the process has used; None where /proc is absent."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # the name may hold spaces; what follows not
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -52,8 +73,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def served(database_url: str, log: Path) -> Iterator[str]:
-    """Run ``deconfliction serve`` on the store; yields its base URL, stops it on exit.
+def served(database_url: str, log: Path) -> Iterator[Server]:
+    """Run ``deconfliction serve`` on the store until the block ends.
 
     The server's output goes to ``log``; when it does not come up, the error quotes it.
     """
@@ -71,7 +92,7 @@ def served(database_url: str, log: Path) -> Iterator[str]:
                 tail = log.read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"the server did not start; its output:\n{tail}")
             time.sleep(0.1)
-        yield base_url
+        yield Server(base_url, process.pid)
     finally:
         process.terminate()
         try:

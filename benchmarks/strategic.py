@@ -37,7 +37,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -46,18 +46,21 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy import select
 
-from benchmarks._http_load import Filed, Request, file_concurrently, served
+from benchmarks._http_load import Filed, Request, cpu_seconds, file_concurrently, served
 from benchmarks._latency import Latency, summarise
 from benchmarks._store import StoreSpec, bulk_load, cached_store, copy_store, party_name
 from benchmarks._volumes import CHUNK, VolumeMix, volume_chunk
 from deconfliction.clock import ManualClock, SystemClock
-from deconfliction.core.volume import Volume4D
+from deconfliction.core.volume import Buffers, Volume4D, overlap
 from deconfliction.notices.model import NoticeDraft
+from deconfliction.notices.search import candidate_ids, volume_from_row
 from deconfliction.notices.service import NoticeService
 from deconfliction.parties import Registry
 from deconfliction.settings import Settings
 from deconfliction.store.database import Database
+from deconfliction.store.schema import Volume
 
 __all__ = [
     "Case",
@@ -67,6 +70,7 @@ __all__ = [
     "file_over_http",
     "file_through_service",
     "main",
+    "search_only",
 ]
 
 # Streams of the volume generator: each set of volumes is drawn independently.
@@ -83,13 +87,16 @@ _HTTP_REQUESTS_PER_S = 600  # bodies drawn per second of an HTTP run (more than 
 
 @dataclass(frozen=True)
 class Filings:
-    """Filings made one after another: latency (s) of each counted one, conflicts of each.
+    """Filings made one after another: latency and CPU time (s) of each counted one, and
+    the conflicts found by each.
 
-    ``conflicts`` has one entry per filing, warm-up ones first; ``latencies_s`` only
-    the counted ones.
+    ``conflicts`` has one entry per filing, warm-up ones first; ``latencies_s`` and
+    ``cpu_s`` only the counted ones. CPU time is this thread's, SQLite's work included:
+    unlike latency, it hardly moves when other processes share the machine.
     """
 
     latencies_s: list[float]
+    cpu_s: list[float]
     conflicts: list[int]
 
 
@@ -100,6 +107,7 @@ class Case:
     name: str
     stored: int
     latency: Latency
+    cpu_ms: float | None
     conflicts_per_filing: float
     notes: str
 
@@ -125,18 +133,47 @@ def file_through_service(
         clock = ManualClock(mix.week_start - timedelta(days=1))
         service = NoticeService(db, clock, Settings(database_url=database_url))
         parties = {party.id: party for party in Registry(db, clock).all()}
-        latencies: list[float] = []
-        conflicts: list[int] = []
+        filings = Filings([], [], [])
         for index, (party_id, volume) in enumerate(planned):
             draft = NoticeDraft((volume,), title=f"benchmark {stream}-{index}")
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             result = service.file(parties[party_id], draft)
-            took = time.perf_counter() - started
+            took, cpu = time.perf_counter() - started, time.thread_time() - cpu
             clock.advance(timedelta(seconds=1))
-            conflicts.append(len(result.conflicts))
+            filings.conflicts.append(len(result.conflicts))
             if index >= warmup:
-                latencies.append(took)
-        return Filings(latencies, conflicts)
+                filings.latencies_s.append(took)
+                filings.cpu_s.append(cpu)
+        return filings
+    finally:
+        db.dispose()
+
+
+def search_only(
+    database_url: str, mix: VolumeMix, seed: int, stream: int, count: int, warmup: int
+) -> Filings:
+    """Search for ``warmup + count`` volumes of ``stream`` without filing them.
+
+    Each search is what a filing does before it writes: candidates from the cell index
+    (``candidate_ids``), then the core's exact test on each, in one read transaction.
+    ``conflicts`` counts the volumes met.
+    """
+    planned = drawn(mix, seed, stream, warmup + count)
+    db = Database(database_url)
+    try:
+        searches = Filings([], [], [])
+        for index, (party_id, volume) in enumerate(planned):
+            started, cpu = time.perf_counter(), time.thread_time()
+            with db.read() as session:
+                ids = sorted(candidate_ids(session, volume, party_id, Buffers()))
+                rows = session.scalars(select(Volume).where(Volume.id.in_(ids)))
+                met = sum(overlap(volume, volume_from_row(row)) is not None for row in rows)
+            took, cpu = time.perf_counter() - started, time.thread_time() - cpu
+            searches.conflicts.append(met)
+            if index >= warmup:
+                searches.latencies_s.append(took)
+                searches.cpu_s.append(cpu)
+        return searches
     finally:
         db.dispose()
 
@@ -166,7 +203,8 @@ def file_over_http(
     """Serve the store in its own process; ``clients`` threads file for ``seconds``.
 
     Each party gets a fresh token first. ``warmup`` filings go first, one at a time,
-    and are not counted.
+    and are not counted. ``server_cpu_s`` is the CPU time the server spent on the
+    counted ones (None where the platform cannot tell).
     """
     db = Database(database_url)
     try:
@@ -182,9 +220,14 @@ def file_over_http(
         )
         for party_id, volume in drawn(mix, seed, HTTP_FILINGS, count)
     ]
-    with served(database_url, work / "server.log") as base_url:
-        file_concurrently(base_url, requests[:warmup], 1, seconds=60.0)
-        return file_concurrently(base_url, requests[warmup:], clients, seconds)
+    with served(database_url, work / "server.log") as server:
+        file_concurrently(server.base_url, requests[:warmup], 1, seconds=60.0)
+        before = cpu_seconds(server.pid)
+        filed = file_concurrently(server.base_url, requests[warmup:], clients, seconds)
+        after = cpu_seconds(server.pid)
+    if before is None or after is None:
+        return filed
+    return replace(filed, server_cpu_s=after - before)
 
 
 def _sizes(text: str) -> list[int]:
@@ -267,17 +310,19 @@ def _stores(
     return stores
 
 
-def _table(cases: Sequence[Case]) -> Table:
+def _table(cases: Sequence[Case], load: str) -> Table:
     table = Table(
         title="Strategic filing: one-volume notices",
         caption=(
-            f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
-            f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=FULL)"
+            f"{os.cpu_count()} CPUs (load average {load}), Python {platform.python_version()}, "
+            f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=FULL). CPU ms: mean per "
+            "filing, of the calling thread (service) or of the server process (HTTP)."
         ),
     )
-    for column in ("case", "stored volumes", "filings", "p50 ms", "p99 ms", "filings/s"):
-        table.add_column(column, justify="left" if column == "case" else "right")
-    table.add_column("conflicts/filing", justify="right")
+    columns = ("stored volumes", "filings", "p50 ms", "p99 ms", "CPU ms", "filings/s")
+    table.add_column("case")
+    for column in (*columns, "conflicts/filing"):
+        table.add_column(column, justify="right")
     table.add_column("notes")
     for case in cases:
         table.add_row(
@@ -286,6 +331,7 @@ def _table(cases: Sequence[Case]) -> Table:
             f"{case.latency.count:,}",
             f"{case.latency.p50_ms:.2f}",
             f"{case.latency.p99_ms:.2f}",
+            "-" if case.cpu_ms is None else f"{case.cpu_ms:.2f}",
             f"{case.latency.per_s:,.0f}",
             f"{case.conflicts_per_filing:.2f}",
             case.notes,
@@ -293,20 +339,37 @@ def _table(cases: Sequence[Case]) -> Table:
     return table
 
 
-def _sparse_case(
+def _sparse_cases(
     store: Path, size: int, work: Path, mix: VolumeMix, args: argparse.Namespace
-) -> Case:
+) -> tuple[Case, Case]:
+    """Searches (without writing), then filings, on one copy of the store."""
     copy = work / f"sparse-{size}.db"
     url = copy_store(store, copy)
+    searches = search_only(url, mix, args.seed, FILINGS, args.filings, args.warmup)
     filings = file_through_service(url, mix, args.seed, FILINGS, args.filings, args.warmup)
     copy.unlink()
+    search = Case(
+        f"search only, {size:,}",
+        size,
+        summarise(searches.latencies_s, sum(searches.latencies_s)),
+        _mean_ms(searches.cpu_s),
+        _mean(searches.conflicts[args.warmup :]),
+        "candidate_ids + exact test, read transaction, nothing written",
+    )
     latency = summarise(filings.latencies_s, sum(filings.latencies_s))
-    notes = "service layer, one caller"
+    notes = "NoticeService.file, one caller"
     if size >= 1_000_000:
         verdict = "met" if latency.p99_ms < P99_TARGET_MS else "MISSED"
         notes += f"; target p99 < {P99_TARGET_MS:g} ms: {verdict}"
-    conflicts = _mean(filings.conflicts[args.warmup :])
-    return Case(f"sparse {size:,}", size, latency, conflicts, notes)
+    filing = Case(
+        f"sparse {size:,}",
+        size,
+        latency,
+        _mean_ms(filings.cpu_s),
+        _mean(filings.conflicts[args.warmup :]),
+        notes,
+    )
+    return search, filing
 
 
 def _hot_spot_case(
@@ -327,6 +390,7 @@ def _hot_spot_case(
         f"hot spot ({HOT_SPOT_ACROSS_M / 1e3:g} km)",
         size + args.hot_spot_volumes,
         latency,
+        _mean_ms(filings.cpu_s),
         _mean(filings.conflicts[args.warmup :]),
         f"{args.hot_spot_volumes:,} piled in; vs sparse {size:,}: p50 x{p50:.2f}, "
         f"p99 x{p99:.2f} (target <= {HOT_SPOT_TARGET_RATIO:g}x: {verdict})",
@@ -343,10 +407,12 @@ def _http_case(
     latency = summarise(filed.latencies_s, filed.wall_s)
     failed = sum(n for status, n in filed.statuses.items() if status != 201)
     verdict = "met" if latency.per_s >= HTTP_TARGET_PER_S else "MISSED"
+    cpu_ms = None if filed.server_cpu_s is None else filed.server_cpu_s / latency.count * 1e3
     return Case(
         "HTTP, loopback",
         size,
         latency,
+        cpu_ms,
         filed.conflicts / latency.count,
         f"{args.http_clients} clients, {filed.wall_s:.1f} s, {failed} not 201; "
         f"target >= {HTTP_TARGET_PER_S:g}/s: {verdict}",
@@ -355,6 +421,10 @@ def _http_case(
 
 def _mean(values: Sequence[int]) -> float:
     return sum(values) / len(values) if values else 0.0
+
+
+def _mean_ms(seconds: Sequence[float]) -> float:
+    return sum(seconds) / len(seconds) * 1e3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -367,16 +437,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     stores = _stores(args.sizes, args.seed, mix, args, console)
     base = args.sizes[0]
     cases: list[Case] = []
+    load = [f"{x:.1f}" for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="work-", dir=args.cache_dir) as folder:
         work = Path(folder)
+        sparse: dict[int, Latency] = {}
         for size in args.sizes:
-            console.log(f"sparse {size:,}: filing {args.filings} notices")
-            cases.append(_sparse_case(stores[size], size, work, mix, args))
+            console.log(f"sparse {size:,}: {args.filings} searches, then as many filings")
+            search, filing = _sparse_cases(stores[size], size, work, mix, args)
+            cases += [search, filing]
+            sparse[size] = filing.latency
         console.log(f"hot spot: {args.hot_spot_volumes:,} volumes piled into one area")
-        cases.append(_hot_spot_case(stores[base], base, work, mix, args, cases[0].latency))
+        cases.append(_hot_spot_case(stores[base], base, work, mix, args, sparse[base]))
         console.log(f"HTTP: {args.http_clients} clients for {args.http_seconds:g} s")
         cases.append(_http_case(stores[base], base, work, mix, args))
-    console.print(_table(cases))
+    load += [f"{x:.1f}" for x in os.getloadavg()]
+    console.print(_table(cases, f"{'/'.join(load[:3])} at start, {'/'.join(load[3:])} at end"))
     return 0
 
 

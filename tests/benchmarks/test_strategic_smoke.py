@@ -22,6 +22,7 @@ from benchmarks.strategic import (
     file_over_http,
     file_through_service,
     main,
+    search_only,
 )
 from sqlalchemy import func, select
 
@@ -85,12 +86,17 @@ def test_a_store_holds_the_drawn_volumes_with_their_cells(store: Path) -> None:
         db.dispose()
 
 
-def test_service_filings_report_every_conflict(store: Path, tmp_path: Path) -> None:
+def test_searches_then_filings_report_every_conflict(store: Path, tmp_path: Path) -> None:
     url = copy_store(store, tmp_path / "sparse.db")
+    stored, planned = drawn(MIX, SEED, STORE, STORED), drawn(MIX, SEED, FILINGS, 18)
+    searches = search_only(url, MIX, SEED, FILINGS, count=15, warmup=3)
+    assert len(searches.latencies_s) == len(searches.cpu_s) == 15
+    assert searches.conflicts == [_expected_conflicts(stored, [p])[0] for p in planned]
+    assert _count(url, Notice.id) == STORED, "a search wrote to the store"
     filings = file_through_service(url, MIX, SEED, FILINGS, count=15, warmup=3)
-    assert len(filings.latencies_s) == 15
-    expected = _expected_conflicts(drawn(MIX, SEED, STORE, STORED), drawn(MIX, SEED, FILINGS, 18))
-    assert sum(expected) > 0, "the mix is too sparse for this test to check anything"
+    assert len(filings.latencies_s) == len(filings.cpu_s) == 15
+    expected = _expected_conflicts(stored, planned)
+    assert sum(expected) > sum(searches.conflicts) > 0, "too sparse a mix to check anything"
     assert filings.conflicts == expected
     assert _count(url, Conflict.id) == sum(expected)
     assert _count(url, Notice.id) == STORED + 18
@@ -124,6 +130,8 @@ def test_http_clients_are_told_every_conflict_stored(store: Path, tmp_path: Path
     assert _count(url, Notice.id) == STORED + len(filed.latencies_s)
     assert _count(url, Conflict.id) == filed.conflicts
     assert _count(url, JournalEntry.seq) > 0
+    assert filed.server_cpu_s is not None
+    assert filed.server_cpu_s > 0
 
 
 def test_the_script_prints_one_row_per_case(
@@ -133,7 +141,7 @@ def test_the_script_prints_one_row_per_case(
     argv += ["--http-seconds", "0.5", "--http-clients", "2", "--workers", "0"]
     assert main([*argv, "--cache-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    for row in ("sparse 200", "hot spot (10 km)", "HTTP, loopback"):
+    for row in ("search only, 200", "sparse 200", "hot spot (10 km)", "HTTP, loopback"):
         assert row in out
     assert [p.name for p in tmp_path.iterdir()] == [
         next(tmp_path.glob("strategic-200-1-*.db")).name
