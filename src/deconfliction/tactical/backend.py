@@ -37,10 +37,13 @@ DEVICES: tuple[Device, ...] = ("cpu", "gpu", "auto")
 
 @dataclass(frozen=True)
 class ArrayBackend:
-    """An array module (``xp``: NumPy or CuPy) and the transfers to and from it."""
+    """An array module (``xp``: NumPy or CuPy), the transfers to and from it, and how
+    many candidate pairs to handle at once there (``chunk_pairs``): on a CPU few enough
+    that a chunk's arrays stay in cache, on a GPU enough to keep it busy per launch."""
 
     name: Literal["cpu", "gpu"]
     xp: ModuleType
+    chunk_pairs: int = 1 << 18
 
     def to_device(self, array: np.ndarray[Any, Any]) -> Any:
         """A host array on this backend (no copy on the CPU)."""
@@ -80,7 +83,7 @@ def _gpu() -> ArrayBackend | None:
             return None
     except Exception:  # CUDA driver missing or broken: CuPy raises its own runtime errors
         return None
-    return ArrayBackend("gpu", cupy)
+    return ArrayBackend("gpu", cupy, chunk_pairs=1 << 24)
 
 
 def select_backend(device: str) -> ArrayBackend:

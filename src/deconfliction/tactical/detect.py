@@ -21,7 +21,7 @@ from deconfliction.tactical.backend import CPU, ArrayBackend
 from deconfliction.tactical.conflicts import ConflictSet
 from deconfliction.tactical.cpa import Fleet, encounters
 from deconfliction.tactical.params import DetectionParams
-from deconfliction.tactical.pruning import DEFAULT_CHUNK_PAIRS, candidate_pairs
+from deconfliction.tactical.pruning import candidate_pairs
 from deconfliction.tactical.state import TrafficState
 
 __all__ = ["detect"]
@@ -32,17 +32,18 @@ def detect(
     params: DetectionParams | None = None,
     backend: ArrayBackend = CPU,
     *,
-    chunk_pairs: int = DEFAULT_CHUNK_PAIRS,
+    chunk_pairs: int | None = None,
 ) -> ConflictSet:
     """The conflicts of ``state`` under ``params`` (defaults: 5 NM, 1,000 ft, 300 s).
 
     ``backend`` picks where the pairwise work runs (:func:`select_backend`); the
-    result is always NumPy. ``chunk_pairs`` bounds the candidate pairs held at once.
+    result is always NumPy. ``chunk_pairs`` bounds the candidate pairs held at once
+    (default: the backend's).
     """
     params = params or DetectionParams()
     fleet = Fleet.build(state, params, backend)
     parts = [
         encounters(fleet, i, j, params.lookahead_s)
-        for i, j in candidate_pairs(fleet, params.lookahead_s, chunk_pairs)
+        for i, j in candidate_pairs(fleet, params.lookahead_s, chunk_pairs or backend.chunk_pairs)
     ]
     return ConflictSet.joined(parts, backend).to_host(backend)

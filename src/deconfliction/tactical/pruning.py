@@ -42,12 +42,11 @@ from typing import Any
 from deconfliction.core.earth import WGS84_A, WGS84_E2
 from deconfliction.tactical.cpa import Fleet
 
-__all__ = ["DEFAULT_CHUNK_PAIRS", "SweptBoxes", "candidate_pairs"]
+__all__ = ["SweptBoxes", "candidate_pairs", "plane_drift_m"]
 
 Array = Any  # a NumPy or CuPy array
 Vector = tuple[float, float, float]
 
-DEFAULT_CHUNK_PAIRS = 1 << 20
 _RHO_MIN = WGS84_A * (1.0 - WGS84_E2)  # smallest radius of curvature of the ellipsoid, m
 _SLACK_M = 1.0
 _MAX_KEY = 1 << 53  # cell keys stay exact integers in float64 (the sort stacks them)
@@ -235,7 +234,7 @@ def _within_cell(xp: ModuleType, boxes: SweptBoxes, x: Array, cx: Array) -> Arra
 
 
 def candidate_pairs(
-    fleet: Fleet, lookahead_s: float, chunk_pairs: int = DEFAULT_CHUNK_PAIRS
+    fleet: Fleet, lookahead_s: float, chunk_pairs: int
 ) -> Iterator[tuple[Array, Array]]:
     """Chunks of candidate pairs ``(i, j)``, ``i < j``, of different parties, each once.
 
