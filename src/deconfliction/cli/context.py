@@ -15,7 +15,7 @@ from deconfliction.store.database import Database
 __all__ = ["DATABASE_OPTION", "console", "errors_as_exit", "open_database", "settings_for"]
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 DATABASE_OPTION = typer.Option(
     None,
