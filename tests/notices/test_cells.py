@@ -397,7 +397,7 @@ def test_the_search_finds_zoo_conflicts_of_other_parties_only(store: Database) -
 @settings(max_examples=40, deadline=None)
 @given(
     lat=st.floats(-80.0, 80.0),
-    size=sizes,
+    size=_log_uniform(10.0, 60_000.0),
     gap=st.floats(0.0, 20_000.0),
     buffer_m=st.floats(1.0, 25_000.0),
     east_stored=st.booleans(),
