@@ -281,6 +281,7 @@ def test_bad_input_is_one_clear_error_and_exit_2(tmp_path: Path, name: str) -> N
     result = runner.invoke(_app(), [str(_write(tmp_path, content)), "--json"])
     assert result.exit_code == 2
     assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     message = _one_message(result.stderr)
     assert message.startswith("error: ")
     assert " ".join(says.split()) in message
@@ -291,18 +292,26 @@ def test_a_missing_file_is_one_clear_error_and_exit_2(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.geojson"
     result = runner.invoke(_app(), [str(missing)])
     assert result.exit_code == 2
-    assert _one_message(result.stderr) == f"error: cannot read {missing}: No such file or directory"
+    assert result.stderr.strip() == f"error: cannot read {missing}: No such file or directory"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/context.py errors_as_exit lets rich wrap a message at the console's width "
-    "(80 columns when not a terminal); it needs soft_wrap=True (asked of the lead)",
-)
 def test_a_long_error_stays_on_one_line(tmp_path: Path) -> None:
     result = runner.invoke(_app(), [str(_write(tmp_path, json.dumps(_broken(1, start="x"))))])
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cli/context.py errors_as_exit prints the message as rich markup, which eats "
+    "'[lon, lat]'; it needs rich.markup.escape(exc.message) (asked of the lead)",
+)
+def test_brackets_in_an_error_are_printed_as_they_are(tmp_path: Path) -> None:
+    features = json.loads(json.dumps(KNOWN["features"]))
+    features[2]["geometry"]["coordinates"][0][1] = [8.6]
+    result = runner.invoke(_app(), [str(_write(tmp_path, _collection(*features)))])
+    assert result.exit_code == 2
+    assert "vertex 1 is not a [lon, lat] position" in result.stderr
 
 
 @pytest.mark.parametrize(
