@@ -8,6 +8,7 @@ an alert (:func:`alert_document`) serves the API and the event stream alike.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,8 +17,8 @@ from sqlalchemy.orm import Session
 from deconfliction.clock import Clock
 from deconfliction.delivery.outbox import publish
 from deconfliction.errors import NotFoundError, ValidationError
-from deconfliction.journal.chain import append
-from deconfliction.notices.model import AlertView, ConflictView
+from deconfliction.journal.chain import append, lock_head
+from deconfliction.notices.model import AlertView, ConflictView, EscalationState
 from deconfliction.parties import PartyRef
 from deconfliction.store.database import Database
 from deconfliction.store.schema import Alert
@@ -70,18 +71,23 @@ def conflict_document(conflict: ConflictView) -> dict[str, Any]:
 
 
 def alert_document(alert: AlertView) -> dict[str, Any]:
-    """An alert as JSON: its state and priority and its conflict's Feature."""
+    """An alert as JSON: its state, priority, deadline, escalation and conflict Feature."""
     return {
         "id": alert.id,
         "kind": alert.kind,
         "state": alert.state,
         "priority": alert.priority,
         "created_at": alert.created_at.isoformat(),
-        "acknowledged_at": None
-        if alert.acknowledged_at is None
-        else alert.acknowledged_at.isoformat(),
+        "acknowledged_at": _time(alert.acknowledged_at),
+        "ack_deadline": _time(alert.ack_deadline),
+        "escalation_tier": alert.escalation_tier,
+        "escalation_state": alert.escalation_state.value,
         "conflict": conflict_document(alert.conflict),
     }
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def alert_view(alert: Alert) -> AlertView:
@@ -93,6 +99,9 @@ def alert_view(alert: Alert) -> AlertView:
         created_at=alert.created_at,
         acknowledged_at=alert.acknowledged_at,
         conflict=conflict_view(alert),
+        ack_deadline=alert.ack_deadline,
+        escalation_tier=alert.escalation_tier,
+        escalation_state=EscalationState(alert.escalation_state),
     )
 
 
@@ -121,14 +130,20 @@ class AlertService:
             return alert_view(self._own(session, party, alert_id))
 
     def acknowledge(self, party: PartyRef, alert_id: str) -> AlertView:
-        """Acknowledge one of the party's alerts; acknowledging again changes nothing."""
+        """Acknowledge one of the party's alerts; acknowledging again changes nothing.
+
+        It stops the alert's escalation, at whatever tier it has reached.
+        """
         now = self._clock.now()
         with self._db.transaction() as session:
+            lock_head(session)  # one acknowledgment wins; the escalation sees it
             alert = self._own(session, party, alert_id)
             if alert.acknowledged_at is None:
                 alert.acknowledged_at = now
                 if alert.state == "open":
                     alert.state = "acknowledged"
+                if EscalationState(alert.escalation_state).is_pending:
+                    alert.escalation_state = EscalationState.STOPPED.value
                 publish(
                     session,
                     party_id=party.id,
@@ -143,7 +158,11 @@ class AlertService:
                     kind="alert.acknowledged",
                     party=party.name,
                     subject=alert.id,
-                    payload={"alert": alert.id, "conflict": alert.conflict_id},
+                    payload={
+                        "alert": alert.id,
+                        "conflict": alert.conflict_id,
+                        "escalation_tier": alert.escalation_tier,
+                    },
                 )
             return alert_view(alert)
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
+from deconfliction.agreements.terms import DEFAULT_ACK_DEADLINES_S, AckDeadlines
 from deconfliction.core.footprint import DEFAULT_MAX_AREA_M2, MAX_VERTICES, FootprintLimits
 
 __all__ = ["DEFAULT_DATABASE_URL", "Settings"]
@@ -24,11 +25,22 @@ class Settings:
     max_volumes_per_notice: int = 100
     max_body_bytes: int = 4_000_000
     idempotency_ttl_s: float = 24 * 3600.0
+    tick_s: float = 1.0
+    """Seconds between scheduler runs (lifecycle, escalation); 0 or less: no scheduler."""
+    ack_routine_s: float = DEFAULT_ACK_DEADLINES_S["routine"]
+    ack_urgent_s: float = DEFAULT_ACK_DEADLINES_S["urgent"]
+    ack_flash_s: float = DEFAULT_ACK_DEADLINES_S["flash"]
+    """Acknowledgment deadlines per priority (seconds) between parties with no agreement."""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def footprint_limits(self) -> FootprintLimits:
         return FootprintLimits(self.max_footprint_area_m2, self.max_vertices)
+
+    @property
+    def ack_deadlines(self) -> AckDeadlines:
+        """The acknowledgment deadlines between parties with no agreement."""
+        return AckDeadlines(self.ack_routine_s, self.ack_urgent_s, self.ack_flash_s)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

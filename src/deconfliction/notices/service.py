@@ -1,9 +1,17 @@
 """Filing, reading, modifying and cancelling notices; the strategic conflict search.
 
 One transaction writes the notice, its volumes and cells, the conflicts found, an
-alert for each side of each conflict and the journal entries, so a filing is whole
-or absent. Only the filer sees its notice; a counterpart learns of it only through its
-alert (the overlap, the time window and the filer's name).
+alert for each side of each conflict, the events and the journal entries, so a filing
+is whole or absent. Every write transaction takes the journal head's lock first, so
+filings, modifications and cancellations serialise and each one's search sees every
+notice committed before it, on every backend.
+
+Only the filer sees its notice. A party with no agreement with the filer learns of it
+only through its alert (the overlap, the time window and the filer's name). A party
+with an agreement (see ``agreements.policy``) also gets a ``notice.filed`` (or
+``notice.modified``) event: filer, notice id, window, measured lead time, whether it
+is short notice (then at ``flash``), what the agreement asks of it, and with ``full``
+visibility the notice's volumes and title.
 """
 
 from __future__ import annotations
@@ -15,12 +23,14 @@ from datetime import datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import delete, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from deconfliction.agreements.policy import FilingPolicy
+from deconfliction.agreements.terms import Priority, Visibility
 from deconfliction.alerts import alert_document, alert_view, conflict_view
 from deconfliction.clock import Clock
-from deconfliction.core.volume import Buffers, Volume4D
+from deconfliction.core.volume import Buffers, Volume4D, overlap
 from deconfliction.delivery.outbox import publish
 from deconfliction.errors import (
     IdempotencyKeyReusedError,
@@ -30,9 +40,17 @@ from deconfliction.errors import (
     StaleVersionError,
     ValidationError,
 )
-from deconfliction.journal.chain import append
+from deconfliction.journal.chain import append, lock_head
+from deconfliction.notices.lifecycle import (
+    approval_views,
+    change_state,
+    request_decisions,
+    withdraw,
+)
 from deconfliction.notices.model import (
+    ApprovalKind,
     ConflictView,
+    EscalationState,
     FilingResult,
     NoticeDraft,
     NoticeState,
@@ -40,7 +58,7 @@ from deconfliction.notices.model import (
 )
 from deconfliction.notices.search import (
     Match,
-    find_conflicts,
+    candidate_ids,
     index_rows,
     volume_from_row,
     volume_row,
@@ -57,6 +75,8 @@ from deconfliction.store.schema import (
     Volume,
     VolumeCell,
 )
+
+_CHUNK = 2_000
 
 __all__ = ["NoticeService", "new_id", "request_hash"]
 
@@ -109,16 +129,22 @@ class NoticeService:
 
         With an ``idempotency_key``, a retry of the same request returns the first
         result (``replayed`` set) and files nothing; the same key with a different
-        request is refused.
+        request is refused. A footprint larger than one of the filer's agreements
+        allows is refused; a start sooner than an agreement's minimum lead time is
+        filed anyway, flagged ``short_notice``.
         """
         self._check_may_file(party, draft)
         digest = request_hash(draft)
         now = self._clock.now()
         with self._db.transaction() as session:
+            lock_head(session)
             if idempotency_key is not None:
                 replay = self._replay(session, party, idempotency_key, digest)
                 if replay is not None:
                     return replay
+            policy = self._policy(session, party)
+            policy.check_footprints(draft.volumes)
+            lead_time_s = _lead_time_s(draft.volumes, now)
             notice = Notice(
                 id=new_id("ntc"),
                 party_id=party.id,
@@ -127,7 +153,10 @@ class NoticeService:
                 version=1,
                 filed_at=now,
                 updated_at=now,
-                lead_time_s=(min(v.start for v in draft.volumes) - now).total_seconds(),
+                lead_time_s=lead_time_s,
+                short_notice=policy.short_notice(lead_time_s),
+                starts_at=min(v.start for v in draft.volumes),
+                ends_at=max(v.end for v in draft.volumes),
             )
             session.add(notice)
             session.flush()
@@ -139,7 +168,11 @@ class NoticeService:
                 subject=notice.id,
                 payload=self._notice_payload(notice, party, draft.volumes),
             )
-            conflicts = self._store_volumes(session, notice, party, draft.volumes, now)
+            conflicts, met = self._store_volumes(session, notice, party, draft.volumes, policy, now)
+            needed = self._needed(policy, met)
+            if needed:
+                request_decisions(session, notice, needed, now)
+            self._announce(session, "notice.filed", notice, party, draft.volumes, policy, needed)
             if idempotency_key is not None:
                 session.add(
                     IdempotencyRecord(
@@ -153,15 +186,20 @@ class NoticeService:
                         created_at=now,
                     )
                 )
-            return FilingResult(self._view(notice, party, draft.volumes), tuple(conflicts))
+            return FilingResult(self._view(session, notice, party, draft.volumes), tuple(conflicts))
 
     def modify(
         self, party: PartyRef, notice_id: str, expected_version: int, draft: NoticeDraft
     ) -> FilingResult:
-        """Replace a live notice's volumes; ``expected_version`` must be the current one."""
+        """Replace a live notice's volumes; ``expected_version`` must be the current one.
+
+        Acknowledgments and approvals are asked again (an acknowledged notice is
+        ``filed`` again until they are in).
+        """
         self._check_may_file(party, draft)
         now = self._clock.now()
         with self._db.transaction() as session:
+            lock_head(session)
             notice = self._own(session, party, notice_id)
             self._check_live(notice, "modify")
             if notice.version != expected_version:
@@ -170,11 +208,17 @@ class NoticeService:
                     f"{expected_version}; read it again and reapply your change",
                     current_version=notice.version,
                 )
-            self._withdraw(session, notice, party, now, reason="modified")
+            policy = self._policy(session, party)
+            policy.check_footprints(draft.volumes)
+            withdraw(session, notice, party.name, now, reason="modified")
             notice.version += 1
             notice.title = draft.title
             notice.updated_at = now
-            notice.lead_time_s = (min(v.start for v in draft.volumes) - now).total_seconds()
+            notice.lead_time_s = _lead_time_s(draft.volumes, now)
+            notice.short_notice = policy.short_notice(notice.lead_time_s)
+            notice.starts_at = min(v.start for v in draft.volumes)
+            notice.ends_at = max(v.end for v in draft.volumes)
+            notice.activation_blocked_at = None
             append(
                 session,
                 at=now,
@@ -183,8 +227,19 @@ class NoticeService:
                 subject=notice.id,
                 payload=self._notice_payload(notice, party, draft.volumes),
             )
-            conflicts = self._store_volumes(session, notice, party, draft.volumes, now)
-            return FilingResult(self._view(notice, party, draft.volumes), tuple(conflicts))
+            conflicts, met = self._store_volumes(session, notice, party, draft.volumes, policy, now)
+            needed = self._needed(policy, met)
+            request_decisions(session, notice, needed, now)
+            if needed and notice.state == NoticeState.ACKNOWLEDGED.value:
+                change_state(
+                    session,
+                    notice,
+                    NoticeState.FILED,
+                    now,
+                    "modified: its approvals are asked again",
+                )
+            self._announce(session, "notice.modified", notice, party, draft.volumes, policy, needed)
+            return FilingResult(self._view(session, notice, party, draft.volumes), tuple(conflicts))
 
     def cancel(
         self, party: PartyRef, notice_id: str, expected_version: int | None = None
@@ -192,6 +247,7 @@ class NoticeService:
         """Cancel a live notice: it stops claiming airspace and its conflicts resolve."""
         now = self._clock.now()
         with self._db.transaction() as session:
+            lock_head(session)
             notice = self._own(session, party, notice_id)
             self._check_live(notice, "cancel")
             if expected_version is not None and notice.version != expected_version:
@@ -201,26 +257,18 @@ class NoticeService:
                     current_version=notice.version,
                 )
             volumes = self._volumes(session, notice.id)
-            self._withdraw(session, notice, party, now, reason="cancelled")
-            notice.state = NoticeState.CANCELLED.value
+            withdraw(session, notice, party.name, now, reason="cancelled")
             notice.version += 1
             notice.updated_at = now
-            append(
-                session,
-                at=now,
-                kind="notice.cancelled",
-                party=party.name,
-                subject=notice.id,
-                payload={"notice": notice.id, "version": notice.version},
-            )
-            return self._view(notice, party, volumes)
+            change_state(session, notice, NoticeState.CANCELLED, now, "cancelled by its filer")
+            return self._view(session, notice, party, volumes)
 
     # -- reading ------------------------------------------------------------------------
     def get(self, party: PartyRef, notice_id: str) -> NoticeView:
         """One of the party's own notices; another party's reads as not found."""
         with self._db.read() as session:
             notice = self._own(session, party, notice_id)
-            return self._view(notice, party, self._volumes(session, notice.id))
+            return self._view(session, notice, party, self._volumes(session, notice.id))
 
     def list_notices(
         self, party: PartyRef, state: NoticeState | None = None, limit: int = 100, offset: int = 0
@@ -232,7 +280,8 @@ class NoticeService:
                 query = query.where(Notice.state == state.value)
             query = query.order_by(Notice.filed_at.desc(), Notice.id).limit(limit).offset(offset)
             return [
-                self._view(n, party, self._volumes(session, n.id)) for n in session.scalars(query)
+                self._view(session, n, party, self._volumes(session, n.id))
+                for n in session.scalars(query)
             ]
 
     def conflicts_of(self, party: PartyRef, notice_id: str) -> list[ConflictView]:
@@ -264,24 +313,64 @@ class NoticeService:
                 f"not {len(draft.volumes)}; split it into several notices"
             )
 
+    def _policy(self, session: Session, party: PartyRef) -> FilingPolicy:
+        return FilingPolicy.load(session, party, self._buffers, self._settings.ack_deadlines)
+
+    @staticmethod
+    def _needed(policy: FilingPolicy, met: set[int]) -> set[tuple[int, ApprovalKind]]:
+        """What the notice needs before it may activate: counterparts' acknowledgments,
+        and approvals of the authorities whose areas (live notices) it meets."""
+        needed = set()
+        for party_id, c in policy.counterparts.items():
+            if c.terms.activation_requires_acknowledgment:
+                needed.add((party_id, ApprovalKind.ACKNOWLEDGMENT))
+            if c.terms.authority_approval_required and c.role == Role.AUTHORITY and party_id in met:
+                needed.add((party_id, ApprovalKind.APPROVAL))
+        return needed
+
     def _store_volumes(
         self,
         session: Session,
         notice: Notice,
         party: PartyRef,
         volumes: tuple[Volume4D, ...],
+        policy: FilingPolicy,
         now: datetime,
-    ) -> list[ConflictView]:
+    ) -> tuple[list[ConflictView], set[int]]:
+        """Store and index the volumes, recording every conflict; returns the conflicts
+        and the ids of the parties met."""
         found: list[ConflictView] = []
+        met: set[int] = set()
         for position, volume in enumerate(volumes):
-            matches = find_conflicts(session, volume, party.id, self._buffers)
+            matches = self._matches(session, volume, policy)
             row = volume_row(notice.id, party.id, position, volume)
             session.add(row)
             session.flush()
             session.execute(insert(VolumeCell), index_rows(row.id, party.id, volume))
             for match in matches:
-                found.append(self._record_conflict(session, notice, party, position, match, now))
-        return found
+                other = match.row.party_id
+                priority = policy.priority(other, notice.lead_time_s)
+                deadline = policy.deadline(other, priority, now)
+                found.append(
+                    self._record_conflict(
+                        session, notice, party, position, match, now, priority, deadline
+                    )
+                )
+                met.add(other)
+        return found, met
+
+    @staticmethod
+    def _matches(session: Session, volume: Volume4D, policy: FilingPolicy) -> list[Match]:
+        """Stored volumes of other parties that conflict with ``volume``: candidates with
+        the widest buffers of the filer's agreements, each tested with its pair's own."""
+        ids = sorted(candidate_ids(session, volume, policy.party.id, policy.search_buffers))
+        matches = []
+        for i in range(0, len(ids), _CHUNK):
+            for row in session.scalars(select(Volume).where(Volume.id.in_(ids[i : i + _CHUNK]))):
+                found = overlap(volume, volume_from_row(row), policy.buffers_for(row.party_id))
+                if found is not None:
+                    matches.append(Match(row, found))
+        return matches
 
     def _record_conflict(
         self,
@@ -291,6 +380,8 @@ class NoticeService:
         position: int,
         match: Match,
         now: datetime,
+        priority: Priority,
+        deadline: datetime,
     ) -> ConflictView:
         other = session.get(Party, match.row.party_id)
         assert other is not None
@@ -327,7 +418,7 @@ class NoticeService:
                 conflict_id=conflict.id,
                 kind="notice-notice",
                 state="open",
-                priority="routine",
+                priority=priority.value,
                 counterpart=counterpart,
                 notice_id=own_notice,
                 position=own_position,
@@ -337,6 +428,9 @@ class NoticeService:
                 start_at=o.start,
                 end_at=o.end,
                 created_at=now,
+                ack_deadline=deadline,
+                escalation_tier=0,
+                escalation_state=EscalationState.NONE.value,
             )
             session.add(alert)
             alerts.append(alert)
@@ -382,47 +476,51 @@ class NoticeService:
                     "alert": alert.id,
                     "counterpart": counterpart,
                     "notice": own_notice,
+                    "priority": priority.value,
+                    "ack_deadline": deadline.isoformat(),
                 },
             )
         session.flush()
         return conflict_view(alerts[0])
 
-    def _withdraw(
-        self, session: Session, notice: Notice, party: PartyRef, now: datetime, reason: str
+    @staticmethod
+    def _announce(
+        session: Session,
+        kind: str,
+        notice: Notice,
+        party: PartyRef,
+        volumes: tuple[Volume4D, ...],
+        policy: FilingPolicy,
+        needed: set[tuple[int, ApprovalKind]],
     ) -> None:
-        """Remove a notice's volumes from the index and resolve its open conflicts."""
-        volume_ids = select(Volume.id).where(Volume.notice_id == notice.id)
-        session.execute(delete(VolumeCell).where(VolumeCell.volume_id.in_(volume_ids)))
-        if reason == "modified":
-            session.execute(delete(Volume).where(Volume.notice_id == notice.id))
-        open_conflicts = list(
-            session.scalars(
-                select(Conflict).where(
-                    Conflict.state == "open",
-                    (Conflict.a_notice_id == notice.id) | (Conflict.b_notice_id == notice.id),
-                )
-            )
-        )
-        for conflict in open_conflicts:
-            conflict.state = "resolved"
-            conflict.resolved_at = now
-            for alert in session.scalars(select(Alert).where(Alert.conflict_id == conflict.id)):
-                alert.state = "resolved"
-                publish(
-                    session,
-                    party_id=alert.party_id,
-                    kind="alert.resolved",
-                    at=now,
-                    item_id=alert.id,
-                    payload=alert_document(alert_view(alert)),
-                )
-            append(
+        """Deliver a filed or modified notice to each of the filer's agreement
+        counterparts, as much of it as their agreement shows."""
+        for party_id, c in sorted(policy.counterparts.items()):
+            short = policy.is_short(party_id, notice.lead_time_s)
+            payload: dict[str, Any] = {
+                "notice": notice.id,
+                "party": party.name,
+                "version": notice.version,
+                "agreement": c.label,
+                "filed_at": notice.updated_at.isoformat(),
+                "start": notice.starts_at.isoformat(),
+                "end": notice.ends_at.isoformat(),
+                "lead_time_s": notice.lead_time_s,
+                "min_lead_time_s": c.terms.min_lead_time_s,
+                "short_notice": short,
+                "priority": policy.priority(party_id, notice.lead_time_s).value,
+                "needs": sorted(k.value for pid, k in needed if pid == party_id),
+            }
+            if c.terms.visibility == Visibility.FULL:
+                payload["title"] = notice.title
+                payload["volumes"] = [_volume_json(v) for v in volumes]
+            publish(
                 session,
-                at=now,
-                kind="conflict.resolved",
-                party=party.name,
-                subject=conflict.id,
-                payload={"conflict": conflict.id, "reason": reason, "notice": notice.id},
+                party_id=party_id,
+                kind=kind,
+                at=notice.updated_at,
+                item_id=notice.id,
+                payload=payload,
             )
 
     def _replay(
@@ -444,7 +542,7 @@ class NoticeService:
             .order_by(Alert.created_at)
         )
         return FilingResult(
-            self._view(notice, party, self._volumes(session, notice.id)),
+            self._view(session, notice, party, self._volumes(session, notice.id)),
             tuple(conflict_view(a) for a in alerts),
             replayed=True,
         )
@@ -472,7 +570,9 @@ class NoticeService:
         return tuple(volume_from_row(r) for r in rows)
 
     @staticmethod
-    def _view(notice: Notice, party: PartyRef, volumes: tuple[Volume4D, ...]) -> NoticeView:
+    def _view(
+        session: Session, notice: Notice, party: PartyRef, volumes: tuple[Volume4D, ...]
+    ) -> NoticeView:
         return NoticeView(
             id=notice.id,
             party=party.name,
@@ -483,6 +583,8 @@ class NoticeService:
             updated_at=notice.updated_at,
             lead_time_s=notice.lead_time_s,
             volumes=volumes,
+            short_notice=notice.short_notice,
+            approvals=approval_views(session, notice.id),
         )
 
     @staticmethod
@@ -495,5 +597,11 @@ class NoticeService:
             "version": notice.version,
             "title": notice.title,
             "lead_time_s": notice.lead_time_s,
+            "short_notice": notice.short_notice,
             "volumes": [_volume_json(v) for v in volumes],
         }
+
+
+def _lead_time_s(volumes: tuple[Volume4D, ...], now: datetime) -> float:
+    """Seconds from ``now`` to the earliest start (negative once started)."""
+    return (min(v.start for v in volumes) - now).total_seconds()

@@ -116,6 +116,17 @@ class Notice(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lead_time_s: Mapped[float] = mapped_column(Float)
     short_notice: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    """The earliest start of its volumes: when it should activate."""
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    """The latest end of its volumes: when it closes."""
+    activation_blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When its start came with acknowledgments or approvals missing (told once)."""
+
+    __table_args__ = (
+        Index("ix_notices_state_starts", "state", "starts_at"),
+        Index("ix_notices_state_ends", "state", "ends_at"),
+    )
 
 
 class Volume(Base):
@@ -183,7 +194,12 @@ class Conflict(Base):
 
 
 class Alert(Base):
-    """One party's need-to-know view of a conflict: never the counterpart's whole plan."""
+    """One party's need-to-know view of a conflict: never the counterpart's whole plan.
+
+    ``ack_deadline`` is the current tier's deadline; ``escalation_state`` is ``none``,
+    ``escalated`` (at ``escalation_tier``), ``stopped`` (acknowledged or resolved) or
+    ``unacknowledged`` (the ladder ran out), see ``deconfliction.hotline.escalation``.
+    """
 
     __tablename__ = "alerts"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -208,7 +224,7 @@ class Alert(Base):
 
     __table_args__ = (
         Index("ix_alerts_party_created", "party_id", "created_at"),
-        Index("ix_alerts_ack_deadline", "ack_deadline"),
+        Index("ix_alerts_escalation_due", "escalation_state", "ack_deadline"),
     )
 
 
@@ -303,7 +319,10 @@ class NoticeApproval(Base):
 
 
 class Message(Base):
-    """A hotline message, party to party, with its receipts' times and escalation state."""
+    """A hotline message, party to party, with its receipts' times and escalation state.
+
+    ``ack_deadline`` and ``escalation_state`` work as for :class:`Alert`.
+    """
 
     __tablename__ = "messages"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -319,9 +338,11 @@ class Message(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    ack_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    ack_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     escalation_tier: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     escalation_state: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
+
+    __table_args__ = (Index("ix_messages_escalation_due", "escalation_state", "ack_deadline"),)
 
 
 class Receipt(Base):
