@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -9,13 +12,30 @@ from fastapi import FastAPI, Request, Response
 
 from deconfliction import __version__
 from deconfliction.api import problems
-from deconfliction.api.routes import alerts, notices, parties
+from deconfliction.api.routes import agreements, alerts, notices, parties, stats
 from deconfliction.api.services import Services
 from deconfliction.clock import Clock, SystemClock
 from deconfliction.settings import Settings
 from deconfliction.store.database import Database
 
 __all__ = ["create_app"]
+
+_log = logging.getLogger(__name__)
+
+
+async def _schedule(services: Services, clock: Clock, tick_s: float, stop: asyncio.Event) -> None:
+    """Every ``tick_s`` seconds, apply what the clock has made due (notices' lifecycle,
+    escalation) until ``stop`` is set; a failed run is logged and the next one goes on.
+    With ``tick_s`` <= 0 there is no scheduler."""
+    if tick_s <= 0:
+        return
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(services.run_once, clock.now())
+        except Exception:
+            _log.exception("the scheduler's run failed; the next tick tries again")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), tick_s)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -28,9 +48,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         db = Database(settings.database_url)
         db.migrate()
         app.state.services = Services.build(settings, clock, db)
+        services: Services = app.state.services
+        stop_scheduler = asyncio.Event()
+        scheduler = asyncio.create_task(
+            _schedule(services, clock, settings.tick_s, stop_scheduler), name="scheduler"
+        )
         try:
             yield
         finally:
+            stop_scheduler.set()
+            await scheduler
             db.dispose()
 
     app = FastAPI(
@@ -63,4 +90,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(parties.router)
     app.include_router(notices.router)
     app.include_router(alerts.router)
+    app.include_router(agreements.router)
+    app.include_router(stats.router)
     return app

@@ -9,7 +9,7 @@ __all__ = ["build"]
 
 def build() -> typer.Typer:
     """The Typer application with every command registered."""
-    from deconfliction.cli import check, demo, detect, journal, party, serve
+    from deconfliction.cli import agreement, check, demo, detect, journal, party, serve, stats
 
     app = typer.Typer(
         name="deconfliction",
@@ -19,6 +19,8 @@ def build() -> typer.Typer:
     )
     app.add_typer(party.app, name="party")
     app.add_typer(journal.app, name="journal")
+    app.add_typer(agreement.app, name="agreement")
+    app.command("stats")(stats.stats)
     app.command("serve")(serve.serve)
     app.command("demo")(demo.demo)
     app.command("detect")(detect.detect)
