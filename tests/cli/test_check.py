@@ -301,11 +301,6 @@ def test_a_long_error_stays_on_one_line(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/context.py errors_as_exit prints the message as rich markup, which eats "
-    "'[lon, lat]'; it needs rich.markup.escape(exc.message) (asked of the lead)",
-)
 def test_brackets_in_an_error_are_printed_as_they_are(tmp_path: Path) -> None:
     features = json.loads(json.dumps(KNOWN["features"]))
     features[2]["geometry"]["coordinates"][0][1] = [8.6]

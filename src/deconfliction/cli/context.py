@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from deconfliction.errors import DeconflictionError
 from deconfliction.settings import Settings
@@ -42,5 +43,5 @@ def errors_as_exit() -> Iterator[None]:
     try:
         yield
     except DeconflictionError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}")
+        err_console.print(f"[bold red]error:[/] {escape(exc.message)}")
         raise typer.Exit(2) from None

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 _CHUNK = 2_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 def volume_row(notice_id: str, party_id: int, position: int, volume: Volume4D) -> Volume:
@@ -88,7 +88,7 @@ def candidate_ids(
     vb = buffers.vertical_m
     found: set[int] = set()
     for k, bound in enumerate(SPAN_BOUNDS_S):
-        earliest = _EPOCH if bound == float("inf") else volume.start - timedelta(seconds=bound)
+        earliest = _EARLIEST if bound == float("inf") else volume.start - timedelta(seconds=bound)
         for i in range(0, len(cells), _CHUNK):
             query = select(VolumeCell.volume_id).where(
                 VolumeCell.cell.in_(cells[i : i + _CHUNK]),
