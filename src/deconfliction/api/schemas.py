@@ -15,18 +15,31 @@ from deconfliction.alerts import alert_document, conflict_document
 from deconfliction.core.footprint import Footprint, FootprintLimits
 from deconfliction.core.volume import Volume4D
 from deconfliction.errors import ValidationError
-from deconfliction.notices.model import AlertView, ConflictView, NoticeDraft, NoticeView
+from deconfliction.notices.lifecycle import MAX_REASON
+from deconfliction.notices.model import (
+    AlertView,
+    ApprovalView,
+    ConflictView,
+    Decision,
+    NoticeDraft,
+    NoticeView,
+)
 
 __all__ = [
     "AlertOut",
+    "ApprovalOut",
     "ConflictFeature",
+    "DecisionOut",
     "FilingOut",
     "NoticeIn",
     "NoticeModifyIn",
     "NoticeOut",
+    "RejectIn",
     "VolumeFeature",
     "alert_out",
+    "approval_out",
     "conflict_feature",
+    "decision_out",
     "draft_from",
     "notice_out",
 ]
@@ -79,7 +92,31 @@ class VolumeFeatureCollection(BaseModel):
     features: list[dict[str, Any]]
 
 
+class ApprovalOut(BaseModel):
+    """What a notice needs (or got) from one party before it may activate."""
+
+    party: str
+    kind: str = Field(description="acknowledgment (a counterpart) or approval (an authority)")
+    state: str = Field(description="pending, acknowledged, approved or rejected")
+    reason: str | None
+    requested_at: datetime
+    decided_at: datetime | None
+
+
+class DecisionOut(ApprovalOut):
+    """Your decision on a notice, and the notice's state after it."""
+
+    notice: str
+    notice_state: str
+
+
+class RejectIn(_Strict):
+    reason: str = Field(min_length=1, max_length=MAX_REASON, description="Why, for the filer.")
+
+
 class NoticeOut(BaseModel):
+    """A notice with its lead-time flag and what it awaits from other parties."""
+
     id: str
     party: str
     title: str
@@ -88,6 +125,10 @@ class NoticeOut(BaseModel):
     filed_at: datetime
     updated_at: datetime
     lead_time_s: float
+    short_notice: bool = Field(
+        description="Filed (or modified) later than one of your agreements' minimum lead time."
+    )
+    approvals: list[ApprovalOut]
     volumes: VolumeFeatureCollection
 
 
@@ -117,12 +158,17 @@ class FilingOut(BaseModel):
 
 
 class AlertOut(BaseModel):
+    """An alert with its acknowledgment deadline and where it stands on the ladder."""
+
     id: str
     kind: str
     state: str
     priority: str
     created_at: datetime
     acknowledged_at: datetime | None
+    ack_deadline: datetime | None = Field(description="The current tier's deadline (UTC).")
+    escalation_tier: int = Field(description="Ladder tiers climbed so far (0: none).")
+    escalation_state: str = Field(description="none, escalated, stopped or unacknowledged")
     conflict: ConflictFeature
 
 
@@ -158,6 +204,25 @@ def volume_feature(volume: Volume4D) -> dict[str, Any]:
     return {"type": "Feature", "geometry": volume.footprint.to_geojson(), "properties": properties}
 
 
+def approval_out(view: ApprovalView) -> ApprovalOut:
+    return ApprovalOut(
+        party=view.party,
+        kind=view.kind.value,
+        state=view.state.value,
+        reason=view.reason,
+        requested_at=view.requested_at,
+        decided_at=view.decided_at,
+    )
+
+
+def decision_out(decision: Decision) -> DecisionOut:
+    return DecisionOut(
+        **approval_out(decision.approval).model_dump(),
+        notice=decision.approval.notice_id,
+        notice_state=decision.notice_state.value,
+    )
+
+
 def notice_out(notice: NoticeView) -> NoticeOut:
     return NoticeOut(
         id=notice.id,
@@ -168,6 +233,8 @@ def notice_out(notice: NoticeView) -> NoticeOut:
         filed_at=notice.filed_at,
         updated_at=notice.updated_at,
         lead_time_s=notice.lead_time_s,
+        short_notice=notice.short_notice,
+        approvals=[approval_out(a) for a in notice.approvals],
         volumes=VolumeFeatureCollection(features=[volume_feature(v) for v in notice.volumes]),
     )
 

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import Field
 
-from deconfliction.alerts import alert_document
 from deconfliction.api.auth import CurrentParty, services
-from deconfliction.api.schemas import AlertOut
-from deconfliction.notices.model import AlertView
+from deconfliction.api.schemas import AlertOut, alert_out
 
-__all__ = ["AlertStatusOut", "router"]
-
-
-class AlertStatusOut(AlertOut):
-    """An alert with its acknowledgment deadline and where it stands on the ladder."""
-
-    ack_deadline: datetime | None = Field(description="The current tier's deadline (UTC).")
-    escalation_tier: int = Field(description="Ladder tiers climbed so far (0: none).")
-    escalation_state: str = Field(description="none, escalated, stopped or unacknowledged")
-
-
-def alert_out(alert: AlertView) -> AlertStatusOut:
-    return AlertStatusOut.model_validate(alert_document(alert))
+__all__ = ["router"]
 
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -38,17 +22,17 @@ def list_alerts(
     state: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[AlertStatusOut]:
+) -> list[AlertOut]:
     """Your alerts, newest first; ``state`` is open, acknowledged or resolved."""
     return [alert_out(a) for a in services(request).alerts.list_alerts(party, state, limit, offset)]
 
 
 @router.get("/{alert_id}")
-def get_alert(alert_id: str, party: CurrentParty, request: Request) -> AlertStatusOut:
+def get_alert(alert_id: str, party: CurrentParty, request: Request) -> AlertOut:
     return alert_out(services(request).alerts.get(party, alert_id))
 
 
 @router.post("/{alert_id}/acknowledge")
-def acknowledge_alert(alert_id: str, party: CurrentParty, request: Request) -> AlertStatusOut:
+def acknowledge_alert(alert_id: str, party: CurrentParty, request: Request) -> AlertOut:
     """Acknowledge one of your alerts (it stops its escalation); again is a no-op."""
     return alert_out(services(request).alerts.acknowledge(party, alert_id))
