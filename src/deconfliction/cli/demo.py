@@ -17,16 +17,14 @@ import httpx
 import typer
 from rich.panel import Panel
 from rich.table import Table
-from sqlalchemy import select
 
 from deconfliction.cli.context import console
 from deconfliction.cli.serve import running_server
 from deconfliction.clock import SystemClock
-from deconfliction.journal.chain import verify
+from deconfliction.journal.verify import verify_database
 from deconfliction.parties import Registry
 from deconfliction.settings import Settings
 from deconfliction.store.database import Database
-from deconfliction.store.schema import JournalEntry, JournalHead
 
 __all__ = ["demo"]
 
@@ -243,16 +241,16 @@ def demo(
         with running_server(settings, port=0 if once else port) as base_url:
             console.print(f"service running at [bold]{base_url}[/] (database {url})")
             _run_scenario(base_url, tokens, datetime.now(UTC))
-            with db.read() as session:
-                head = session.get(JournalHead, 1)
-                entries = session.scalars(select(JournalEntry).order_by(JournalEntry.seq))
-                broken = verify(entries, head)
-            if broken is not None or head is None:
-                console.print(f"[red]journal broken[/]: {broken}")
+            check = verify_database(db)
+            if check.first_break is not None:
+                console.print(
+                    f"[red]journal broken at entry {check.first_break.seq}[/]: "
+                    f"{check.first_break.reason}"
+                )
                 raise typer.Exit(1)
             console.print(
-                f"[green]journal intact[/]: {head.seq} entries, every one chained "
-                f"to the one before (head {head.hash[:16]}…)"
+                f"[green]journal intact[/]: {check.head_seq} entries, every one chained "
+                f"to the one before (head {check.head_hash[:16]}…)"
             )
             if once:
                 return
