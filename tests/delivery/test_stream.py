@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from deconfliction.clock import ManualClock
 from deconfliction.delivery.outbox import publish
-from deconfliction.delivery.stream import AckBatcher, Deliveries, check_after
+from deconfliction.delivery.stream import AckBatcher, Deliveries, GroupCommit, check_after
 from deconfliction.errors import ValidationError
 from deconfliction.hotline.messages import MessageDraft, MessageService
 from deconfliction.journal.receipts import RECEIPT_TYPE, ensure_service_key, item_hash
@@ -187,16 +188,39 @@ def test_an_acknowledged_alert_gets_a_delivered_receipt_over_what_was_sent(
 
 
 class CountingDeliveries(Deliveries):
+    """Deliveries that note each set of spans recorded, and fail once when told to."""
+
     def __init__(self, database: Database, clock: ManualClock) -> None:
         super().__init__(database, clock)
-        self.calls: list[dict[str, int]] = []
+        self.rounds: list[dict[str, tuple[int, int]]] = []
+        self.fail_next = False
 
-    def acknowledge(self, acks: Mapping[PartyRef, int]) -> None:
-        self.calls.append({p.name: n for p, n in acks.items()})
-        super().acknowledge(acks)
+    def record(self, session: Session, spans: Mapping[PartyRef, tuple[int, int]]) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("the store is down")
+        self.rounds.append({p.name: span for p, span in spans.items()})
+        super().record(session, spans)
 
 
-def test_the_batcher_commits_what_queued_meanwhile_in_one_transaction(
+def _run_writers(
+    deliveries: Deliveries, database: Database, scenario: Callable[[AckBatcher], Awaitable[None]]
+) -> None:
+    async def main() -> None:
+        writer = GroupCommit(database)
+        batcher = AckBatcher(deliveries, writer)
+        tasks = [asyncio.create_task(writer.run()), asyncio.create_task(batcher.run())]
+        try:
+            await scenario(batcher)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run(main())
+
+
+def test_the_batcher_merges_what_queued_meanwhile_into_one_round(
     database: Database, clock: ManualClock, make_party: MakeParty
 ) -> None:
     alpha, _ = make_party("Alpha")
@@ -205,29 +229,16 @@ def test_the_batcher_commits_what_queued_meanwhile_in_one_transaction(
     _publish(database, clock, bravo, 5)
     deliveries = CountingDeliveries(database, clock)
 
-    async def main() -> None:
-        batcher = AckBatcher(deliveries)
-        runner = asyncio.create_task(batcher.run())
+    async def scenario(batcher: AckBatcher) -> None:
         for n in (1, 4, 2):
             batcher.submit(alpha, n)
         batcher.submit(bravo, 3)
         await batcher.record(bravo, 5)  # queued behind the others, before the round
-        runner.cancel()
-        await asyncio.gather(runner, return_exceptions=True)
+        await batcher.record(alpha, 3)  # below what was recorded: a no-op, no round
 
-    asyncio.run(main())
-    assert deliveries.calls == [{"Alpha": 4, "Bravo": 5}]
+    _run_writers(deliveries, database, scenario)
+    assert deliveries.rounds == [{"Alpha": (0, 4), "Bravo": (0, 5)}]
     assert (deliveries.recorded(alpha), deliveries.recorded(bravo)) == (4, 5)
-
-
-class FlakyDeliveries(Deliveries):
-    fail_next = False
-
-    def acknowledge(self, acks: Mapping[PartyRef, int]) -> None:
-        if self.fail_next:
-            self.fail_next = False
-            raise RuntimeError("the store is down")
-        super().acknowledge(acks)
 
 
 def test_a_failed_round_reaches_its_waiters_and_the_next_round_goes_on(
@@ -235,17 +246,54 @@ def test_a_failed_round_reaches_its_waiters_and_the_next_round_goes_on(
 ) -> None:
     alpha, _ = make_party("Alpha")
     _publish(database, clock, alpha, 3)
-    deliveries = FlakyDeliveries(database, clock)
+    deliveries = CountingDeliveries(database, clock)
 
-    async def main() -> None:
-        batcher = AckBatcher(deliveries)
-        runner = asyncio.create_task(batcher.run())
+    async def scenario(batcher: AckBatcher) -> None:
         deliveries.fail_next = True
         with pytest.raises(RuntimeError, match="the store is down"):
-            await asyncio.wait_for(batcher.record(alpha, 2), 10)
-        await asyncio.wait_for(batcher.record(alpha, 3), 10)
+            await batcher.record(alpha, 2)
+        await batcher.record(alpha, 3)
+
+    _run_writers(deliveries, database, scenario)
+    assert deliveries.rounds == [{"Alpha": (0, 3)}]  # the failed span is covered again
+    assert deliveries.recorded(alpha) == 3
+
+
+def test_a_round_commits_many_units_and_a_refused_one_fails_alone(
+    database: Database, clock: ManualClock, make_party: MakeParty
+) -> None:
+    alpha, _ = make_party("Alpha")
+    commits: list[object] = []
+    database.after_commit(commits.append)
+
+    def note(n: int) -> Callable[[Session], int]:
+        def unit(session: Session) -> int:
+            publish(session, party_id=alpha.id, kind="note", payload={"n": n}, at=clock.now())
+            if n == 2:
+                raise ValidationError("two is refused")
+            return n
+
+        return unit
+
+    def crash(session: Session) -> int:
+        raise RuntimeError("a bug")
+
+    async def main() -> None:
+        writer = GroupCommit(database)
+        runner = asyncio.create_task(writer.run())
+        outcomes = await asyncio.gather(
+            *(writer.submit(note(n)) for n in range(4)), return_exceptions=True
+        )
+        assert outcomes[:2] == [0, 1]
+        assert isinstance(outcomes[2], ValidationError)
+        assert outcomes[3] == 3
+        with pytest.raises(RuntimeError, match="a bug"):
+            await asyncio.gather(writer.submit(note(9)), writer.submit(crash))
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)
 
     asyncio.run(main())
-    assert deliveries.recorded(alpha) == 3
+    assert len(commits) == 1  # four units, one commit; the crashed round wrote nothing
+    page = Deliveries(database, clock).events(alpha, 0)
+    assert [e.payload["n"] for e in page.events] == [0, 1, 3]
+    assert [e.seq for e in page.events] == [1, 2, 3]  # the refused unit left no gap

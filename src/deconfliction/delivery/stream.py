@@ -12,8 +12,11 @@ which store it talks to, and must not silently skip what it would miss.
 :class:`Deliveries` keeps, per party, the highest position it has recorded (in memory,
 rebuilt from nothing after a restart: the first acknowledgment of a party then looks at
 its events from the start, and records only what was not recorded before).
-:class:`AckBatcher` commits the acknowledgments of every stream that arrived meanwhile in
-one transaction (group commit), so a database with slow commits keeps up.
+
+Writes on the delivery path share commits: :class:`GroupCommit` runs the units of work
+queued meanwhile (messages sent, acknowledgments) in one transaction per round, and
+:class:`AckBatcher` merges the acknowledgments of every stream into one unit per round,
+so a store whose commits take milliseconds (a disk flush each) keeps up.
 """
 
 from __future__ import annotations
@@ -22,18 +25,20 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from anyio import to_thread
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
-from deconfliction.errors import ValidationError
-from deconfliction.hotline.messages import record_delivery
+from deconfliction.errors import DeconflictionError, ValidationError
+from deconfliction.hotline.messages import record_deliveries as record_message_deliveries
 from deconfliction.journal.chain import lock_head
 from deconfliction.journal.receipts import DELIVERED_EVENT_KINDS, issue_receipt
 from deconfliction.parties import PartyRef
@@ -46,6 +51,7 @@ __all__ = [
     "Deliveries",
     "EventPage",
     "EventView",
+    "GroupCommit",
     "check_after",
     "read_events",
     "record_deliveries",
@@ -54,28 +60,41 @@ __all__ = [
 MAX_PAGE = 1_000
 """The most events one read returns."""
 
+T = TypeVar("T")
 _ITEM_KINDS = {kind: item for item, kind in DELIVERED_EVENT_KINDS.items()}
 _log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class EventView:
-    """One event of a party's stream: its position, kind, item id, time and payload."""
+    """One event of a party's stream: its position, kind, item id, time and payload (the
+    JSON text as stored)."""
 
     seq: int
     kind: str
     item_id: str | None
     at: datetime
-    payload: Any
+    payload_json: str
+
+    @property
+    def payload(self) -> Any:
+        return json.loads(self.payload_json)
 
     def to_json(self) -> dict[str, Any]:
         """The wire form: ``{"seq", "kind", "item", "at", "payload"}``."""
+        return {**self._head(), "payload": self.payload}
+
+    def wire(self) -> str:
+        """:meth:`to_json` as JSON text, the payload passed through as stored."""
+        head = json.dumps(self._head(), separators=(",", ":"))
+        return f'{head[:-1]},"payload":{self.payload_json}}}'
+
+    def _head(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
             "kind": self.kind,
             "item": self.item_id,
             "at": self.at.astimezone(UTC).isoformat(timespec="microseconds"),
-            "payload": self.payload,
         }
 
 
@@ -105,16 +124,17 @@ def read_events(session: Session, party_id: int, after: int, limit: int) -> Even
     if last is None:
         raise ValueError(f"no party {party_id}")
     check_after(after, last)
-    rows = session.scalars(
-        select(Event)
+    return EventPage(_after(session, party_id, after, limit), int(last))
+
+
+def _after(session: Session, party_id: int, after: int, limit: int) -> tuple[EventView, ...]:
+    rows = session.execute(
+        select(Event.seq, Event.kind, Event.item_id, Event.created_at, Event.payload)
         .where(Event.party_id == party_id, Event.seq > after)
         .order_by(Event.seq)
         .limit(min(limit, MAX_PAGE))
     )
-    events = tuple(
-        EventView(e.seq, e.kind, e.item_id, e.created_at, json.loads(e.payload)) for e in rows
-    )
-    return EventPage(events, int(last))
+    return tuple(EventView(*row) for row in rows)
 
 
 def record_deliveries(
@@ -135,12 +155,13 @@ def record_deliveries(
         )
         .order_by(Event.seq)
     ).all()
+    messages = [i for kind, i, _ in rows if i is not None and _ITEM_KINDS[kind] == "message"]
+    if messages:
+        record_message_deliveries(session, party, messages, at)
     for kind, item_id, payload in rows:
-        assert item_id is not None
         item_kind = _ITEM_KINDS[kind]
-        if item_kind == "message":
-            record_delivery(session, party, item_id, at)
-        else:  # a receipt is issued once: a second time returns the first
+        if item_kind != "message":  # a receipt is issued once: again returns the first
+            assert item_id is not None
             issue_receipt(session, party, item_kind, item_id, "delivered", at, json.loads(payload))
 
 
@@ -158,10 +179,35 @@ class Deliveries:
         with self._db.read() as session:
             return read_events(session, party.id, after, limit)
 
+    def next_events(self, party: PartyRef, after: int, limit: int) -> tuple[EventView, ...]:
+        """The events after a position the caller got from this store (not checked)."""
+        with self._db.read() as session:
+            return _after(session, party.id, after, limit)
+
     def recorded(self, party: PartyRef) -> int:
         """The highest position this process has recorded for the party (0: none yet)."""
         with self._lock:
             return self._recorded.get(party.id, 0)
+
+    def pending(self, acks: Mapping[PartyRef, int]) -> dict[PartyRef, tuple[int, int]]:
+        """The spans ``(recorded, position]`` still to record; positions at or below what
+        was recorded already drop out (a replay is a no-op)."""
+        with self._lock:
+            spans = {p: (self._recorded.get(p.id, 0), n) for p, n in acks.items()}
+        return {p: span for p, span in spans.items() if span[1] > span[0]}
+
+    def record(self, session: Session, spans: Mapping[PartyRef, tuple[int, int]]) -> None:
+        """Record the deliveries in these spans in the caller's transaction; call
+        :meth:`recorded_up_to` once it has committed."""
+        now = self._clock.now()
+        for party, (after, up_to) in spans.items():
+            record_deliveries(session, party, after, up_to, now)
+
+    def recorded_up_to(self, spans: Mapping[PartyRef, tuple[int, int]]) -> None:
+        """Note that these spans are committed: later acknowledgments start after them."""
+        with self._lock:
+            for party, (_, up_to) in spans.items():
+                self._recorded[party.id] = max(self._recorded.get(party.id, 0), up_to)
 
     def acknowledge(self, acks: Mapping[PartyRef, int]) -> None:
         """Record, in one transaction, that each party has its events up to its position.
@@ -169,28 +215,78 @@ class Deliveries:
         Positions at or below what was recorded already are no-ops; each must not be
         beyond the party's last event (callers check it: they sent the events).
         """
-        with self._lock:
-            todo = {p: (self._recorded.get(p.id, 0), n) for p, n in acks.items()}
-        todo = {p: span for p, span in todo.items() if span[1] > span[0]}
-        if not todo:
-            return
-        now = self._clock.now()
+        spans = self.pending(acks)
+        if spans:
+            with self._db.transaction() as session:
+                self.record(session, spans)
+            self.recorded_up_to(spans)
+
+
+class GroupCommit:
+    """Units of work from many requests, one transaction per round (one disk flush).
+
+    Every unit queued while a round commits goes into the next round, each in its own
+    savepoint: a unit that fails with a :class:`~deconfliction.errors.DeconflictionError`
+    fails alone, anything else fails its whole round. With one hash chain every write
+    waits for the one before it to commit; rounds are how many writes share one commit.
+    :meth:`submit` is called in the event loop that runs :meth:`run`.
+    """
+
+    def __init__(self, db: Database, max_units: int = 500) -> None:
+        self._db = db
+        self._max_units = max_units
+        self._queue: deque[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = deque()
+        self._wake = asyncio.Event()
+
+    def submit(self, unit: Callable[[Session], T]) -> asyncio.Future[T]:
+        """Queue ``unit(session)``; the future has its result once the round committed."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append((unit, future))
+        self._wake.set()
+        return future
+
+    async def run(self) -> None:
+        """Commit rounds until cancelled."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                count = min(len(self._queue), self._max_units)
+                batch = [self._queue.popleft() for _ in range(count)]
+                try:
+                    outcomes = await to_thread.run_sync(self._commit, [u for u, _ in batch])
+                except Exception as exc:
+                    _log.exception("a round of %d units failed", len(batch))
+                    outcomes = [(False, exc)] * len(batch)
+                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                    if future.done():  # its request went away
+                        continue
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+
+    def _commit(self, units: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
+        outcomes: list[tuple[bool, Any]] = []
         with self._db.transaction() as session:
-            for party, (after, up_to) in todo.items():
-                record_deliveries(session, party, after, up_to, now)
-        with self._lock:
-            for party, (_, up_to) in todo.items():
-                self._recorded[party.id] = max(self._recorded.get(party.id, 0), up_to)
+            for unit in units:
+                try:
+                    with session.begin_nested():
+                        outcomes.append((True, unit(session)))
+                except DeconflictionError as error:
+                    outcomes.append((False, error))
+        return outcomes
 
 
 class AckBatcher:
-    """Group commit of acknowledgments: one transaction per round for all streams.
+    """Acknowledgments of every stream, merged per party, one unit per round.
 
     :meth:`submit` and :meth:`record` are called in the event loop that runs :meth:`run`.
     """
 
-    def __init__(self, deliveries: Deliveries) -> None:
+    def __init__(self, deliveries: Deliveries, writer: GroupCommit) -> None:
         self._deliveries = deliveries
+        self._writer = writer
         self._pending: dict[int, tuple[PartyRef, int]] = {}
         self._waiters: list[asyncio.Future[None]] = []
         self._wake = asyncio.Event()
@@ -210,17 +306,19 @@ class AckBatcher:
         await waiter
 
     async def run(self) -> None:
-        """Commit queued acknowledgments, round after round, until cancelled."""
+        """Hand queued acknowledgments to the writer, one round at a time, until cancelled."""
         while True:
             await self._wake.wait()
             self._wake.clear()
             batch, waiters = self._pending, self._waiters
             self._pending, self._waiters = {}, []
+            spans = self._deliveries.pending(dict(batch.values()))
             try:
-                acks = dict(batch.values())
-                await to_thread.run_sync(self._deliveries.acknowledge, acks)
+                if spans:
+                    await self._writer.submit(partial(self._deliveries.record, spans=spans))
+                    self._deliveries.recorded_up_to(spans)
             except Exception as exc:  # the streams go on; their next ack covers these
-                _log.exception("recording %d acknowledgments failed", len(batch))
+                _log.warning("recording %d acknowledgments failed: %s", len(batch), exc)
                 for waiter in waiters:
                     if not waiter.done():
                         waiter.set_exception(exc)

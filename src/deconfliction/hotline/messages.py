@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -60,7 +60,7 @@ __all__ = [
     "MessageView",
     "Reference",
     "SendResult",
-    "record_delivery",
+    "record_deliveries",
 ]
 
 PRIORITIES = ("routine", "urgent", "flash")
@@ -231,6 +231,7 @@ def _deliver(
         at,
         content,
         details={"from": sender, "to": recipient.name},
+        fresh=True,  # delivered_at was unset: its receipt cannot exist
     )
     publish(
         session,
@@ -242,14 +243,25 @@ def _deliver(
     )
 
 
-def record_delivery(session: Session, recipient: PartyRef, message_id: str, at: datetime) -> bool:
-    """Mark a message delivered to its recipient, in the caller's transaction (which must
-    hold the journal head's lock); ``False`` when it was delivered already."""
-    message = session.get(Message, message_id)
-    if message is None or message.recipient_id != recipient.id or message.delivered_at is not None:
-        return False
-    _deliver(session, message, recipient, _names(session, message.sender_id)[message.sender_id], at)
-    return True
+def record_deliveries(
+    session: Session, recipient: PartyRef, message_ids: Sequence[str], at: datetime
+) -> int:
+    """Mark messages delivered to their recipient, in the caller's transaction (which must
+    hold the journal head's lock), in the order given; returns how many were not
+    delivered before."""
+    order = {message_id: i for i, message_id in enumerate(message_ids)}
+    rows = session.execute(
+        select(Message, Party.name)
+        .join(Party, Party.id == Message.sender_id)
+        .where(
+            Message.id.in_(message_ids),
+            Message.recipient_id == recipient.id,
+            Message.delivered_at.is_(None),
+        )
+    ).all()
+    for message, sender in sorted(rows, key=lambda row: order[row[0].id]):
+        _deliver(session, message, recipient, sender, at)
+    return len(rows)
 
 
 class MessageService:
@@ -265,63 +277,74 @@ class MessageService:
     ) -> SendResult:
         """Send a message; with an ``idempotency_key``, a retry returns the first one."""
         _check_draft(sender, draft)
+        with self._db.transaction() as session:
+            return self.send_in(session, sender, draft, idempotency_key)
+
+    def send_in(
+        self,
+        session: Session,
+        sender: PartyRef,
+        draft: MessageDraft,
+        idempotency_key: str | None = None,
+    ) -> SendResult:
+        """:meth:`send` in the caller's transaction (to share its commit with others)."""
+        _check_draft(sender, draft)
         digest = _draft_hash(draft)
         now = self._clock.now()
-        with self._db.transaction() as session:
-            if idempotency_key is not None:
-                lock_head(session)  # two retries at once: one sends, the other replays
-                replay = self._replay(session, sender, idempotency_key, digest)
-                if replay is not None:
-                    return replay
-            recipient_id, thread_id = self._route(session, sender, draft)
-            message = Message(
-                id=f"msg_{uuid.uuid4().hex}",
-                thread_id=thread_id,
-                in_reply_to=draft.in_reply_to,
-                sender_id=sender.id,
-                recipient_id=recipient_id,
-                priority=draft.priority,
-                text=draft.text,
-                ref_kind=None if draft.ref is None else draft.ref.kind,
-                ref_id=None if draft.ref is None else draft.ref.id,
-                created_at=now,
-                ack_deadline=None
-                if self._deadline is None
-                else self._deadline(session, sender, recipient_id, draft.priority, now),
-                escalation_tier=0,
-                escalation_state="none",
-            )
-            session.add(message)
-            view = _one_view(session, message)
-            content = view.content()
-            append(
-                session,
-                at=now,
-                kind="message.sent",
-                party=sender.name,
-                subject=message.id,
-                payload=content,
-            )
-            publish(
-                session,
-                party_id=recipient_id,
-                kind="message.received",
-                at=now,
-                item_id=message.id,
-                payload=content,
-            )
-            if idempotency_key is not None:
-                session.add(
-                    IdempotencyRecord(
-                        party_id=sender.id,
-                        key=idempotency_key,
-                        request_hash=digest,
-                        status=201,
-                        response=json.dumps({"message_id": message.id}),
-                        created_at=now,
-                    )
+        if idempotency_key is not None:
+            lock_head(session)  # two retries at once: one sends, the other replays
+            replay = self._replay(session, sender, idempotency_key, digest)
+            if replay is not None:
+                return replay
+        recipient_id, recipient_name, thread_id = self._route(session, sender, draft)
+        message = Message(
+            id=f"msg_{uuid.uuid4().hex}",
+            thread_id=thread_id,
+            in_reply_to=draft.in_reply_to,
+            sender_id=sender.id,
+            recipient_id=recipient_id,
+            priority=draft.priority,
+            text=draft.text,
+            ref_kind=None if draft.ref is None else draft.ref.kind,
+            ref_id=None if draft.ref is None else draft.ref.id,
+            created_at=now,
+            ack_deadline=None
+            if self._deadline is None
+            else self._deadline(session, sender, recipient_id, draft.priority, now),
+            escalation_tier=0,
+            escalation_state="none",
+        )
+        session.add(message)
+        view = _view(message, {sender.id: sender.name, recipient_id: recipient_name})
+        content = view.content()
+        append(
+            session,
+            at=now,
+            kind="message.sent",
+            party=sender.name,
+            subject=message.id,
+            payload=content,
+        )
+        publish(
+            session,
+            party_id=recipient_id,
+            kind="message.received",
+            at=now,
+            item_id=message.id,
+            payload=content,
+        )
+        if idempotency_key is not None:
+            session.add(
+                IdempotencyRecord(
+                    party_id=sender.id,
+                    key=idempotency_key,
+                    request_hash=digest,
+                    status=201,
+                    response=json.dumps({"message_id": message.id}),
+                    created_at=now,
                 )
-            return SendResult(view)
+            )
+        return SendResult(view)
 
     def get(self, party: PartyRef, message_id: str) -> MessageView:
         """A message the party sent or received; any other reads as not found."""
@@ -444,9 +467,9 @@ class MessageService:
 
     # -- internals ----------------------------------------------------------------------
     @staticmethod
-    def _route(session: Session, sender: PartyRef, draft: MessageDraft) -> tuple[int, str]:
-        """The recipient's id and the thread of a new message."""
-        recipient_id = None
+    def _route(session: Session, sender: PartyRef, draft: MessageDraft) -> tuple[int, str, str]:
+        """The recipient's id and name, and the thread of a new message."""
+        recipient_id, recipient_name = None, draft.to or ""
         if draft.to is not None:
             recipient_id = session.scalar(select(Party.id).where(Party.name == draft.to))
             if recipient_id is None:
@@ -465,19 +488,19 @@ class MessageService:
                     field="in_reply_to",
                 )
             other = parent.recipient_id if parent.sender_id == sender.id else parent.sender_id
+            name = _names(session, other)[other]
             if recipient_id is not None and recipient_id != other:
-                name = _names(session, other)[other]
                 raise ValidationError(
                     f"a reply stays between the thread's two parties: it goes to {name!r}, "
                     f"not {draft.to!r} (leave 'to' out, or start a new thread)"
                 )
-            recipient_id, thread_id = other, parent.thread_id
+            recipient_id, recipient_name, thread_id = other, name, parent.thread_id
         assert recipient_id is not None
         if recipient_id == sender.id:
             raise ValidationError(
                 "a message to yourself is not a hotline message; send it to another party"
             )
-        return recipient_id, thread_id
+        return recipient_id, recipient_name, thread_id
 
     def _replay(
         self, session: Session, sender: PartyRef, key: str, digest: str

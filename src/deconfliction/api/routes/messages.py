@@ -9,6 +9,7 @@ only (404 for anyone else) and idempotent: a second time returns the same times.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -92,7 +93,7 @@ def message_out(view: MessageView) -> MessageOut:
 
 
 @router.post("/messages", status_code=201, responses=_PROBLEMS)
-def send_message(
+async def send_message(
     body: MessageIn,
     party: CurrentParty,
     request: Request,
@@ -100,6 +101,8 @@ def send_message(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> MessageOut:
     """Send a message; 201 means it is stored and will reach the recipient's stream.
+
+    Messages that arrive together share one commit (the service's group commit).
 
     Send an ``Idempotency-Key`` header to retry safely: the same key with the same body
     returns the first message (header ``Idempotent-Replayed: true``) and sends nothing.
@@ -113,7 +116,10 @@ def send_message(
         ref=None if body.ref is None else Reference(body.ref.kind, body.ref.id),
         in_reply_to=body.in_reply_to,
     )
-    result = services(request).messages.send(party, draft, idempotency_key)
+    svc = services(request)
+    result = await svc.writer.submit(
+        partial(svc.messages.send_in, sender=party, draft=draft, idempotency_key=idempotency_key)
+    )
     response.headers["Location"] = f"/v1/messages/{result.message.id}"
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"

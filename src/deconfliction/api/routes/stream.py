@@ -58,6 +58,9 @@ AUTH_TIMEOUT_S = 10.0
 RECHECK_S = 15.0
 """Seconds between reads of an idle stream, should a wake-up be missed (another process
 wrote without this process's bus)."""
+STREAM_READS = 8
+"""Reads of the store that the streams of one app make at once, at most (the others
+wait their turn): streams take neither all the worker threads nor all the connections."""
 MAX_WAIT_S = 30.0
 """The longest long poll, in seconds."""
 CLOSE_TIMEOUT_S = 5.0
@@ -112,6 +115,14 @@ async def _wait_for_events(
                 except BusClosedError:
                     break
     return await to_thread.run_sync(svc.deliveries.events, party, after, limit)
+
+
+def _reads(websocket: WebSocket) -> anyio.CapacityLimiter:
+    """The app's limiter of stream reads, made in its event loop on first use."""
+    limiter: anyio.CapacityLimiter | None = getattr(websocket.app.state, "stream_reads", None)
+    if limiter is None:
+        limiter = websocket.app.state.stream_reads = anyio.CapacityLimiter(STREAM_READS)
+    return limiter
 
 
 @dataclass
@@ -220,22 +231,23 @@ async def _serve(websocket: WebSocket, svc: Services, party: PartyRef, at: _Posi
 
 
 async def _send_events(websocket: WebSocket, svc: Services, party: PartyRef, at: _Position) -> None:
+    reads = _reads(websocket)
     async with svc.bus.subscribe(party.id) as subscription:
         while True:
-            page = await to_thread.run_sync(svc.deliveries.events, party, at.sent, SEND_BUFFER)
-            if not page.events:
+            events = await to_thread.run_sync(
+                svc.deliveries.next_events, party, at.sent, SEND_BUFFER, limiter=reads
+            )
+            if not events:
                 await subscription.wait(RECHECK_S)
                 continue
             try:
                 with anyio.fail_after(SEND_TIMEOUT_S):
-                    for event in page.events:
-                        await websocket.send_text(
-                            json.dumps(event.to_json(), separators=(",", ":"))
-                        )
+                    for event in events:
+                        await websocket.send_text(event.wire())
                         at.sent = event.seq
             except TimeoutError:
                 detail = (
-                    f"you took more than {SEND_TIMEOUT_S:g} s to take {len(page.events)} "
+                    f"you took more than {SEND_TIMEOUT_S:g} s to take {len(events)} "
                     f"events; reconnect with after={at.sent} (the last seq you received)"
                 )
                 problem = {"status": 408, "code": "too-slow", "title": "Too slow", "detail": detail}
