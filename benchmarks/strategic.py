@@ -16,6 +16,9 @@ Every case runs on a fresh copy of a store built once and cached under
   ``NoticeService.file``, which searches, writes and commits each (SQLite in WAL mode,
   ``synchronous=FULL``). The time is that call's: drafts are validated beforehand, as
   the API does before it calls the service.
+* **search only, N**: the same volumes searched for first, on the same copy, without
+  filing them: the cell index's candidates and the core's exact test, nothing written.
+  Set beside sparse N, it tells the search from the writing of what it found.
 * **hot spot**: the smallest store plus 1,000 volumes piled into one area 10 km across
   in the same week, then filings into that area, compared with sparse at that size.
 * **HTTP**: the smallest store served by ``deconfliction serve`` in its own process,
@@ -24,7 +27,9 @@ Every case runs on a fresh copy of a store built once and cached under
 Targets on a 2-core machine: p99 under 20 ms at 1M volumes stored (service layer), at
 least 300 filings/s over HTTP, hot spot within 3x sparse. Seeds are fixed, so a rerun
 files the same notices into the same stores. The first few filings of each case warm
-the caches and are not counted.
+the caches and are not counted. Beside latency, the table gives the CPU time of each
+filing (the caller's thread; over HTTP, the server process's): on a machine that other
+work shares, latency grows with the load average, CPU time hardly does.
 """
 
 from __future__ import annotations
