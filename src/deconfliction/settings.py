@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 
 from deconfliction.agreements.terms import DEFAULT_ACK_DEADLINES_S, AckDeadlines
 from deconfliction.core.footprint import DEFAULT_MAX_AREA_M2, MAX_VERTICES, FootprintLimits
+from deconfliction.tactical.params import DEFAULT_HPZ_M, DEFAULT_LOOKAHEAD_S, DEFAULT_RPZ_M
 
 __all__ = ["DEFAULT_DATABASE_URL", "Settings"]
 
@@ -31,6 +32,26 @@ class Settings:
     ack_urgent_s: float = DEFAULT_ACK_DEADLINES_S["urgent"]
     ack_flash_s: float = DEFAULT_ACK_DEADLINES_S["flash"]
     """Acknowledgment deadlines per priority (seconds) between parties with no agreement."""
+    track_tick_s: float = 1.0
+    """Seconds between ticks of the tactical engine; 0 or less: no engine loop."""
+    track_max_age_s: float = 60.0
+    """Seconds after which an aircraft's last state ages out (and older states are refused)."""
+    track_max_ahead_s: float = 30.0
+    """States stamped more than this many seconds after the service's clock are refused."""
+    track_max_batch: int = 10_000
+    """Most aircraft states in one batch (HTTP request or WebSocket message)."""
+    track_resolve_ticks: int = 3
+    """Consecutive ticks without a tactical conflict before it resolves."""
+    track_update_s: float = 15.0
+    track_update_m: float = 500.0
+    """An open tactical conflict's parties are updated when its moment moves by more than
+    ``track_update_s`` seconds or its distance at closest approach by ``track_update_m`` m."""
+    track_rpz_m: float = DEFAULT_RPZ_M
+    track_hpz_m: float = DEFAULT_HPZ_M
+    track_lookahead_s: float = DEFAULT_LOOKAHEAD_S
+    """Tactical minima (metres) and look-ahead (seconds) between parties with no agreement."""
+    tactical_device: str = "cpu"
+    """Where the tactical engine's pairwise work runs: cpu, gpu (CuPy) or auto."""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -1,0 +1,126 @@
+"""Hysteresis: when a tactical conflict opens, when its parties hear more, when it resolves.
+
+Pure: the open conflicts and one tick's findings in, a :class:`Step` out (what to open,
+update and resolve, and the open conflicts after it); the service writes the step and
+only then takes its ``after`` as the new open set, so a failed write changes nothing.
+
+* **Open** on the first tick a conflict is found: a predicted loss of separation is
+  not held back.
+* **Persist** while it is found again; a tick without it counts as a miss.
+* **Resolve** after :attr:`Hysteresis.resolve_after` consecutive misses, or at once when
+  one of its aircraft is no longer reported (its last state aged out). A pair hovering
+  at the edge of the protected zone, found every other tick, stays one open conflict.
+  A tick in which a kind could not be judged (its stage failed) counts no miss for it.
+* **Update** its parties only when what they were last told changed materially: the
+  moment they are warned of (closest approach, entry, leaving) moved by more than
+  :attr:`Hysteresis.moved_s`, the distance at closest approach by more than
+  :attr:`Hysteresis.moved_m`, it began or stopped happening now (``inside``), or a
+  further party became concerned (a nonconforming aircraft now threatens it). Small
+  changes of a steady encounter are not news; each tick's latest finding is still kept
+  for the live view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from deconfliction.tracks.engine import Finding, Key
+
+__all__ = ["Hysteresis", "OpenConflict", "Step", "step"]
+
+
+@dataclass(frozen=True)
+class Hysteresis:
+    """How conflicts persist and when their parties are updated (ticks, seconds, metres)."""
+
+    resolve_after: int = 3
+    moved_s: float = 15.0
+    moved_m: float = 500.0
+
+    def __post_init__(self) -> None:
+        if self.resolve_after < 1:
+            raise ValueError("resolve_after must be 1 tick or more")
+
+    def material(self, told: Finding, now: Finding) -> bool:
+        """Whether ``now`` is news to parties last told ``told``."""
+        if told.inside != now.inside:
+            return True
+        if {s.party for s in now.sides} - {s.party for s in told.sides}:
+            return True
+        moved = abs((now.time_s + now.sides[0].at_s) - (told.time_s + told.sides[0].at_s))
+        if moved > self.moved_s:
+            return True
+        return (
+            now.dcpa_m is not None
+            and told.dcpa_m is not None
+            and abs(now.dcpa_m - told.dcpa_m) > self.moved_m
+        )
+
+
+@dataclass(frozen=True)
+class OpenConflict:
+    """An open conflict: its stored id, its alert per party id, what its parties were
+    last told, the latest finding and the consecutive ticks it has been missed."""
+
+    conflict_id: str
+    alerts: Mapping[int, str]
+    told: Finding
+    latest: Finding
+    missed: int = 0
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one tick changes: findings to open, (conflict, finding) pairs to update,
+    (conflict, reason) pairs to resolve; ``kept`` are the open conflicts that stay as
+    they are in the store (their ``latest`` and ``missed`` may have moved)."""
+
+    opened: tuple[Finding, ...] = ()
+    updated: tuple[tuple[OpenConflict, Finding], ...] = ()
+    resolved: tuple[tuple[OpenConflict, str], ...] = ()
+    kept: Mapping[Key, OpenConflict] = field(default_factory=dict)
+
+    @property
+    def writes(self) -> bool:
+        """Whether the store must change."""
+        return bool(self.opened or self.updated or self.resolved)
+
+
+def step(
+    open_conflicts: Mapping[Key, OpenConflict],
+    findings: Iterable[Finding],
+    *,
+    judged: Collection[str],
+    present: Collection[str],
+    policy: Hysteresis,
+) -> Step:
+    """One tick: ``findings`` of the kinds in ``judged``; ``present`` the aircraft ids
+    still reported."""
+    found = {f.key: f for f in findings}
+    updated: list[tuple[OpenConflict, Finding]] = []
+    resolved: list[tuple[OpenConflict, str]] = []
+    kept: dict[Key, OpenConflict] = {}
+    for key, conflict in open_conflicts.items():
+        gone = [a for a in conflict.latest.aircraft if a not in present]
+        now = found.get(key)
+        if gone:
+            resolved.append(
+                (conflict, f"aircraft {gone[0]} is no longer reported (its last state aged out)")
+            )
+        elif now is not None:
+            if policy.material(conflict.told, now):
+                updated.append((conflict, now))
+            else:
+                kept[key] = replace(conflict, latest=now, missed=0)
+        elif key[0] not in judged:
+            kept[key] = conflict
+        elif conflict.missed + 1 >= policy.resolve_after:
+            ticks = policy.resolve_after
+            resolved.append(
+                (conflict, f"no longer predicted ({ticks} consecutive tick{'s' * (ticks > 1)})")
+            )
+        else:
+            kept[key] = replace(conflict, missed=conflict.missed + 1)
+    opened = tuple(f for key, f in sorted(found.items()) if key not in open_conflicts)
+    return Step(opened, tuple(updated), tuple(resolved), kept)

@@ -1,0 +1,362 @@
+"""What one tick finds: conflicts between aircraft, intrusions, nonconforming aircraft.
+
+Pure: a :class:`~deconfliction.tracks.registry.Snapshot` of the live aircraft, the
+separation minima per pair of parties (:class:`Separation`) and the volumes in play
+(:class:`Airspace`) in; :class:`Finding` values out. The three kinds, each keyed so
+that the same conflict has the same key from tick to tick:
+
+=================  ===================================  ===============================
+kind               key                                  sides told (need-to-know)
+=================  ===================================  ===============================
+``track-track``    (kind, lower id, higher id)          both aircraft's parties: each
+                                                        sees the *other* aircraft's
+                                                        predicted position at closest
+                                                        approach
+``track-volume``   (kind, aircraft id, notice id)       the aircraft's party and the
+                                                        notice's: where and when the
+                                                        aircraft enters the volume
+``nonconforming``  (kind, aircraft id, its notice id)   its party (where it leaves its
+                                                        notice) and every party whose
+                                                        volumes it threatens (where it
+                                                        enters them)
+=================  ===================================  ===============================
+
+**Separation per pair.** Two parties with an agreement use its tactical minima and
+look-ahead; others the service's defaults. :func:`track_track` runs
+:func:`~deconfliction.tactical.detect` once over all aircraft with the widest minima
+and look-ahead in play (a superset: a conflict under smaller minima or a shorter
+look-ahead is one under larger ones), then decides each pair whose own minima are
+smaller again, exactly, with the same kernel over just those aircraft.
+
+**Times** are seconds from the tick (``Snapshot.time_s``); positions are (lon, lat,
+alt_m), found by dead reckoning (:mod:`~deconfliction.tracks.reckoning`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from deconfliction.core.volume import Volume4D
+from deconfliction.tactical import (
+    CPU,
+    ArrayBackend,
+    ConflictSet,
+    DetectionParams,
+    detect,
+    intrusions,
+    nonconformance,
+)
+from deconfliction.tactical.state import TrafficState
+from deconfliction.tracks.reckoning import advance
+from deconfliction.tracks.registry import Snapshot
+
+__all__ = [
+    "KINDS",
+    "NONCONFORMING",
+    "TRACK_TRACK",
+    "TRACK_VOLUME",
+    "Airspace",
+    "Finding",
+    "Key",
+    "Point",
+    "Separation",
+    "Side",
+    "nonconforming",
+    "track_track",
+    "track_volume",
+]
+
+TRACK_TRACK = "track-track"
+TRACK_VOLUME = "track-volume"
+NONCONFORMING = "nonconforming"
+KINDS = (TRACK_TRACK, TRACK_VOLUME, NONCONFORMING)
+
+Key = tuple[str, str, str]
+"""(kind, aircraft id, aircraft id or notice id): the same conflict from tick to tick."""
+Point = tuple[float, float, float]
+"""(lon, lat, alt_m), GeoJSON order."""
+
+
+@dataclass(frozen=True)
+class Separation:
+    """Tactical minima and look-ahead per pair of parties (ids, lower first); ``default``
+    for pairs with no agreement."""
+
+    default: DetectionParams = field(default_factory=DetectionParams)
+    pairs: Mapping[tuple[int, int], DetectionParams] = field(default_factory=dict)
+
+    def of(self, a: int, b: int) -> DetectionParams:
+        """The minima between parties ``a`` and ``b``."""
+        return self.pairs.get((a, b) if a < b else (b, a), self.default)
+
+    def widest(self, parties: Collection[int]) -> DetectionParams:
+        """The largest radius, half-height and look-ahead of any pair among ``parties``."""
+        chosen = [self.default]
+        chosen += [p for (a, b), p in self.pairs.items() if a in parties and b in parties]
+        return DetectionParams(
+            max(p.rpz_m for p in chosen),
+            max(p.hpz_m for p in chosen),
+            max(p.lookahead_s for p in chosen),
+        )
+
+
+@dataclass(frozen=True)
+class Airspace:
+    """The volumes of one tick: live notices' volumes that aircraft of other parties may
+    intrude (``owner`` party id and ``notice`` id per volume), and for each notice that
+    tags an aircraft, its volumes (empty when it is no longer live)."""
+
+    volumes: tuple[Volume4D, ...] = ()
+    owner: tuple[int, ...] = ()
+    notice: tuple[str, ...] = ()
+    tagged: Mapping[str, tuple[Volume4D, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Side:
+    """One party's view of a finding, what its alert says and nothing more.
+
+    ``counterpart`` is the other party (the party itself for its own nonconforming
+    aircraft); ``aircraft`` and ``notice`` are the party's own, when concerned;
+    ``at_s`` (seconds from the tick) and ``point`` say when and where: the *other*
+    aircraft at closest approach, the intruding aircraft where it enters, the party's
+    own aircraft where it leaves its notice."""
+
+    party: int
+    counterpart: int
+    aircraft: str | None
+    notice: str | None
+    at_s: float
+    point: Point
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One conflict found at tick ``time_s`` (seconds since the epoch).
+
+    ``tin_s``/``tout_s`` bound it (seconds from the tick; ``tout_s`` is ``inf`` when
+    straight flight does not end it, or nothing predicts its end); ``horizon_s`` is the
+    look-ahead it was judged with; ``dcpa_m`` the distance at closest approach
+    (track-track only); ``inside`` whether it is happening now (a loss of separation,
+    an aircraft inside the volume, an aircraft outside its notice). ``sides`` are the
+    parties told, the conflict's ``a`` side first."""
+
+    key: Key
+    time_s: float
+    tin_s: float
+    tout_s: float
+    horizon_s: float
+    dcpa_m: float | None
+    inside: bool
+    sides: tuple[Side, ...]
+
+    @property
+    def kind(self) -> str:
+        return self.key[0]
+
+    @property
+    def aircraft(self) -> tuple[str, ...]:
+        """The ids of the aircraft it concerns."""
+        return self.key[1:] if self.kind == TRACK_TRACK else self.key[1:2]
+
+
+def _now(snapshot: Snapshot) -> datetime:
+    return datetime.fromtimestamp(snapshot.time_s, UTC)
+
+
+def _points(state: TrafficState, rows: np.ndarray, dt_s: np.ndarray) -> list[Point]:
+    at = advance(
+        state.lon[rows],
+        state.lat[rows],
+        state.alt_m[rows],
+        state.gs_mps[rows],
+        state.trk_deg[rows],
+        state.vs_mps[rows],
+        dt_s,
+    )
+    return list(zip(at.lon.tolist(), at.lat.tolist(), at.alt_m.tolist(), strict=True))
+
+
+def track_track(
+    snapshot: Snapshot, separation: Separation, backend: ArrayBackend = CPU
+) -> list[Finding]:
+    """Every pair of aircraft of different parties in conflict, under its pair's minima."""
+    findings = []
+    for pairs, params in _by_pair_minima(snapshot.state, separation, backend):
+        findings += _pair_findings(snapshot, pairs, params)
+    return sorted(findings, key=lambda f: f.key)
+
+
+def _by_pair_minima(
+    state: TrafficState, separation: Separation, backend: ArrayBackend
+) -> list[tuple[ConflictSet, DetectionParams]]:
+    """The pairs in conflict, grouped by their pair's minima: found once with the widest,
+    then each group with smaller minima decided again over its own aircraft."""
+    parties = set(state.party.tolist())
+    if len(parties) < 2:
+        return []
+    widest = separation.widest(parties)
+    found = detect(state, widest, backend)
+    groups: dict[DetectionParams, list[int]] = {}
+    for k, (a, b) in enumerate(zip(state.party[found.i], state.party[found.j], strict=True)):
+        groups.setdefault(separation.of(int(a), int(b)), []).append(k)
+    kept = []
+    for params, ks in groups.items():
+        rows = np.array(ks, dtype=np.int64)
+        if params == widest:
+            kept.append((found.where(rows), params))
+            continue
+        aircraft = np.unique(np.concatenate([found.i[rows], found.j[rows]]))
+        again = detect(state.take(aircraft), params, backend)
+        wanted = set(zip(found.i[rows].tolist(), found.j[rows].tolist(), strict=True))
+        first, second = aircraft[again.i], aircraft[again.j]
+        mask = np.array(
+            [p in wanted for p in zip(first.tolist(), second.tolist(), strict=True)], dtype=bool
+        )
+        c = again.where(mask)
+        confirmed = ConflictSet(first[mask], second[mask], c.tcpa, c.dcpa, c.tin, c.tout, c.los)
+        kept.append((confirmed, params))
+    return kept
+
+
+def _pair_findings(
+    snapshot: Snapshot, pairs: ConflictSet, params: DetectionParams
+) -> list[Finding]:
+    state = snapshot.state
+    at_i = _points(state, pairs.i, pairs.tcpa)
+    at_j = _points(state, pairs.j, pairs.tcpa)
+    findings = []
+    for k in range(len(pairs)):
+        i, j = int(pairs.i[k]), int(pairs.j[k])
+        where_i, where_j = at_i[k], at_j[k]
+        if str(state.ids[i]) > str(state.ids[j]):
+            i, j, where_i, where_j = j, i, where_j, where_i
+        tcpa = float(pairs.tcpa[k])
+        findings.append(
+            Finding(
+                key=(TRACK_TRACK, str(state.ids[i]), str(state.ids[j])),
+                time_s=snapshot.time_s,
+                tin_s=float(pairs.tin[k]),
+                tout_s=float(pairs.tout[k]),
+                horizon_s=params.lookahead_s,
+                dcpa_m=float(pairs.dcpa[k]),
+                inside=bool(pairs.los[k]),
+                sides=(
+                    _side(snapshot, i, int(state.party[j]), tcpa, where_j),
+                    _side(snapshot, j, int(state.party[i]), tcpa, where_i),
+                ),
+            )
+        )
+    return findings
+
+
+def _side(snapshot: Snapshot, row: int, counterpart: int, at_s: float, point: Point) -> Side:
+    state = snapshot.state
+    return Side(
+        int(state.party[row]), counterpart, str(state.ids[row]), snapshot.notice[row], at_s, point
+    )
+
+
+def track_volume(snapshot: Snapshot, separation: Separation, airspace: Airspace) -> list[Finding]:
+    """Every aircraft predicted inside a live volume of another party within its pair's
+    look-ahead; one finding per (aircraft, notice), at the earliest entry."""
+    state = snapshot.state
+    if not airspace.volumes or len(state) == 0:
+        return []
+    owners = np.array(airspace.owner, dtype=np.int64)
+    horizon = separation.widest(set(state.party.tolist()) | set(airspace.owner)).lookahead_s
+    hits = intrusions(state, airspace.volumes, owners, _now(snapshot), horizon)
+    earliest: dict[tuple[int, str], tuple[float, int, float]] = {}
+    for row, volume, tin in zip(
+        hits.aircraft.tolist(), hits.volume.tolist(), hits.tin.tolist(), strict=True
+    ):
+        owner = airspace.owner[volume]
+        limit = separation.of(int(state.party[row]), owner).lookahead_s
+        key = (row, airspace.notice[volume])
+        if tin < limit and (key not in earliest or tin < earliest[key][0]):
+            earliest[key] = (tin, owner, limit)
+    if not earliest:
+        return []
+    rows = np.array([row for row, _ in earliest], dtype=np.int64)
+    entries = _points(state, rows, np.array([v[0] for v in earliest.values()]))
+    findings = []
+    for ((row, notice), (tin, owner, limit)), point in zip(earliest.items(), entries, strict=True):
+        party = int(state.party[row])
+        ident = str(state.ids[row])
+        findings.append(
+            Finding(
+                key=(TRACK_VOLUME, ident, notice),
+                time_s=snapshot.time_s,
+                tin_s=tin,
+                tout_s=math.inf,
+                horizon_s=limit,
+                dcpa_m=None,
+                inside=tin == 0.0,
+                sides=(
+                    Side(party, owner, ident, snapshot.notice[row], tin, point),
+                    Side(owner, party, None, notice, tin, point),
+                ),
+            )
+        )
+    return sorted(findings, key=lambda f: f.key)
+
+
+def nonconforming(
+    snapshot: Snapshot,
+    separation: Separation,
+    airspace: Airspace,
+    intruding: Sequence[Finding] = (),
+) -> list[Finding]:
+    """Every tagged aircraft outside its notice's volumes, or predicted to leave them
+    within the default look-ahead. Its party is told where it leaves; every party whose
+    volumes it threatens (its ``intruding`` track-volume findings) where it enters them."""
+    state = snapshot.state
+    tagged = {
+        row: airspace.tagged.get(notice, ())
+        for row, notice in enumerate(snapshot.notice)
+        if notice is not None
+    }
+    if not tagged:
+        return []
+    horizon = separation.default.lookahead_s
+    out = nonconformance(state, tagged, _now(snapshot), horizon)
+    if len(out) == 0:
+        return []
+    threats: dict[str, dict[int, Side]] = {}
+    for finding in intruding:
+        if finding.kind != TRACK_VOLUME:
+            continue
+        owner_side = finding.sides[1]
+        by_party = threats.setdefault(finding.key[1], {})
+        held = by_party.get(owner_side.party)
+        if held is None or owner_side.at_s < held.at_s:
+            by_party[owner_side.party] = owner_side
+    leaving = _points(state, out.aircraft, out.tleave)
+    findings = []
+    for k, row in enumerate(out.aircraft.tolist()):
+        ident, party, notice = str(state.ids[row]), int(state.party[row]), snapshot.notice[row]
+        assert notice is not None
+        tleave = float(out.tleave[k])
+        own = Side(party, party, ident, notice, tleave, leaving[k])
+        others = [threats.get(ident, {})[p] for p in sorted(threats.get(ident, {}))]
+        findings.append(
+            Finding(
+                key=(NONCONFORMING, ident, notice),
+                time_s=snapshot.time_s,
+                tin_s=tleave,
+                tout_s=math.inf,
+                horizon_s=horizon,
+                dcpa_m=None,
+                inside=bool(out.outside[k]),
+                sides=(
+                    own,
+                    *(Side(s.party, party, None, s.notice, s.at_s, s.point) for s in others),
+                ),
+            )
+        )
+    return sorted(findings, key=lambda f: f.key)

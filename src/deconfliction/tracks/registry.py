@@ -1,0 +1,244 @@
+"""The latest state of every aircraft, who reports it, and its state at a tick time.
+
+:class:`TrackRegistry` keeps one row per aircraft in columns (NumPy arrays that grow by
+doubling, rows reused when an aircraft leaves), so a tick over a hundred thousand
+aircraft copies arrays instead of walking objects. It is in memory and does no I/O and
+reads no clock: callers give it the time. It is not thread-safe; the service holds a
+lock around it.
+
+* **Ownership**: an aircraft id belongs to the party that reports it, until its last
+  state ages out; another party reporting the same id meanwhile has that row refused.
+* **Order**: a state older than the one held for the aircraft is refused (a late
+  packet must not move an aircraft back); one of the same time replaces it.
+* **Ageing**: :meth:`TrackRegistry.snapshot` forgets aircraft whose last state is older
+  than ``max_age_s`` and dead-reckons every other one to the tick time
+  (:mod:`~deconfliction.tracks.reckoning`).
+
+>>> from deconfliction.tracks.batch import read_batch
+>>> from datetime import UTC, datetime
+>>> now = datetime(2026, 3, 2, 8, tzinfo=UTC)
+>>> row = {"id": "a1", "time": "2026-03-02T08:00:00Z", "lat": 47.0, "lon": 8.0,
+...        "alt_m": 3000.0, "gs_mps": 100.0, "trk_deg": 90.0, "vs_mps": 0.0}
+>>> batch, _ = read_batch([row], now, max_ahead_s=30, max_age_s=60)
+>>> registry = TrackRegistry()
+>>> registry.report(1, batch, now.timestamp(), max_age_s=60)
+()
+>>> [r.reason for r in registry.report(2, batch, now.timestamp(), max_age_s=60)]
+["aircraft 'a1' is reported by another party; report only your own aircraft"]
+>>> snap = registry.snapshot(now.timestamp() + 10, max_age_s=60)
+>>> len(snap), round(float(snap.state.lon[0]), 4), round(float(snap.age_s[0]))
+(1, 8.0131, 10)
+>>> len(registry.snapshot(now.timestamp() + 61, max_age_s=60)), len(registry)
+(0, 0)
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from deconfliction.tactical.state import (
+    FloatArray,
+    IntArray,
+    RowRejection,
+    TrafficState,
+    accept_rows,
+)
+from deconfliction.tracks.batch import TrackBatch
+from deconfliction.tracks.reckoning import advance
+
+__all__ = ["Snapshot", "TrackRegistry", "TrackView"]
+
+_log = logging.getLogger(__name__)
+_FLOATS = ("time_s", "lon", "lat", "alt_m", "gs_mps", "trk_deg", "vs_mps")
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """Every live aircraft at ``time_s`` (seconds since the epoch): ``state`` dead-reckoned
+    to that time (``party`` holds the reporting party's id), ``notice`` the notice each
+    is tagged with, ``age_s`` how old each one's last state is."""
+
+    time_s: float
+    state: TrafficState
+    notice: tuple[str | None, ...]
+    age_s: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.state)
+
+    @property
+    def ids(self) -> frozenset[str]:
+        """The ids of the aircraft in it."""
+        return frozenset(self.state.ids.tolist())
+
+
+@dataclass(frozen=True)
+class TrackView:
+    """One aircraft's last state as its party reported it (SI, UTC)."""
+
+    id: str
+    time: datetime
+    lon: float
+    lat: float
+    alt_m: float
+    gs_mps: float
+    trk_deg: float
+    vs_mps: float
+    notice: str | None
+
+
+class TrackRegistry:
+    """Latest state per aircraft, in columns; see the module docstring."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._slot: dict[str, int] = {}
+        self._ids: list[str | None] = [None] * capacity
+        self._notice: list[str | None] = [None] * capacity
+        self._party: IntArray = np.zeros(capacity, dtype=np.int64)
+        self._live = np.zeros(capacity, dtype=bool)
+        self._columns: dict[str, FloatArray] = {
+            name: np.zeros(capacity, dtype=np.float64) for name in _FLOATS
+        }
+        self._free: list[int] = list(range(capacity - 1, -1, -1))
+
+    def __len__(self) -> int:
+        return len(self._slot)
+
+    def report(
+        self, party_id: int, batch: TrackBatch, now_s: float, max_age_s: float
+    ) -> tuple[RowRejection, ...]:
+        """Take ``batch`` as the latest states of ``party_id``'s aircraft; returns the rows
+        refused (another party's aircraft, or older than the state held). A state held
+        longer than ``max_age_s`` before ``now_s`` no longer claims its id."""
+        rejected: list[RowRejection] = []
+        time_s = self._columns["time_s"]
+        slots = np.empty(len(batch), dtype=np.int64)
+        keep = np.ones(len(batch), dtype=bool)
+        for k, (ident, row) in enumerate(zip(batch.ids, batch.rows.tolist(), strict=True)):
+            slot = self._slot.get(ident)
+            if slot is not None and now_s - time_s[slot] > max_age_s:
+                self._forget(slot)
+                slot = None
+            if slot is None:
+                slot = self._take_slot(ident, party_id)
+            elif self._party[slot] != party_id:
+                rejected.append(
+                    RowRejection(
+                        row,
+                        ident,
+                        f"aircraft {ident!r} is reported by another party; "
+                        "report only your own aircraft",
+                    )
+                )
+                keep[k] = False
+                continue
+            elif batch.time_s[k] < time_s[slot]:
+                held = datetime.fromtimestamp(float(time_s[slot]), UTC).isoformat()
+                rejected.append(
+                    RowRejection(
+                        row, ident, f"is older than the state already held for it (at {held})"
+                    )
+                )
+                keep[k] = False
+                continue
+            slots[k] = slot
+            self._notice[slot] = batch.notice[k]
+        taken = slots[keep]
+        for name in _FLOATS:
+            self._columns[name][taken] = getattr(batch, name)[keep]
+        return tuple(rejected)
+
+    def snapshot(self, now_s: float, max_age_s: float) -> Snapshot:
+        """Every aircraft heard within ``max_age_s`` of ``now_s``, dead-reckoned to
+        ``now_s``; older ones are forgotten. A state that cannot be dead-reckoned into a
+        valid one (it should not happen: rows are checked on the way in) is left out of
+        this tick and logged."""
+        c = self._columns
+        age = now_s - c["time_s"]
+        stale = np.flatnonzero(self._live & (age > max_age_s))
+        for slot in stale.tolist():
+            self._forget(slot)
+        rows = np.flatnonzero(self._live)
+        at = advance(
+            c["lon"][rows],
+            c["lat"][rows],
+            c["alt_m"][rows],
+            c["gs_mps"][rows],
+            c["trk_deg"][rows],
+            c["vs_mps"][rows],
+            age[rows],
+        )
+        state, refused = accept_rows(
+            ids=[str(self._ids[s]) for s in rows.tolist()],
+            party=self._party[rows],
+            lon=at.lon,
+            lat=at.lat,
+            alt_m=at.alt_m,
+            gs_mps=c["gs_mps"][rows],
+            trk_deg=at.trk_deg,
+            vs_mps=c["vs_mps"][rows],
+        )
+        if refused:
+            _log.warning(
+                "%d aircraft left out of the tick: %s",
+                len(refused),
+                "; ".join(f"{r.id}: {r.reason}" for r in refused[:5]),
+            )
+            keep = np.ones(rows.shape[0], dtype=bool)
+            keep[[r.row for r in refused]] = False
+            rows = rows[keep]
+        return Snapshot(now_s, state, tuple(self._notice[s] for s in rows.tolist()), age[rows])
+
+    def tracks_of(self, party_id: int) -> list[TrackView]:
+        """The last state of each of ``party_id``'s aircraft, by id."""
+        c = self._columns
+        rows = np.flatnonzero(self._live & (self._party == party_id))
+        found = [
+            TrackView(
+                str(self._ids[s]),
+                datetime.fromtimestamp(float(c["time_s"][s]), UTC),
+                float(c["lon"][s]),
+                float(c["lat"][s]),
+                float(c["alt_m"][s]),
+                float(c["gs_mps"][s]),
+                float(c["trk_deg"][s]),
+                float(c["vs_mps"][s]),
+                self._notice[s],
+            )
+            for s in rows.tolist()
+        ]
+        return sorted(found, key=lambda t: t.id)
+
+    def _take_slot(self, ident: str, party_id: int) -> int:
+        if not self._free:
+            self._grow()
+        slot = self._free.pop()
+        self._slot[ident] = slot
+        self._ids[slot] = ident
+        self._party[slot] = party_id
+        self._live[slot] = True
+        return slot
+
+    def _forget(self, slot: int) -> None:
+        ident = self._ids[slot]
+        assert ident is not None
+        del self._slot[ident]
+        self._ids[slot] = None
+        self._notice[slot] = None
+        self._live[slot] = False
+        self._free.append(slot)
+
+    def _grow(self) -> None:
+        old = self._live.shape[0]
+        new = max(2 * old, 16)
+        self._ids.extend([None] * (new - old))
+        self._notice.extend([None] * (new - old))
+        self._party = np.concatenate([self._party, np.zeros(new - old, dtype=np.int64)])
+        self._live = np.concatenate([self._live, np.zeros(new - old, dtype=bool)])
+        for name in _FLOATS:
+            self._columns[name] = np.concatenate([self._columns[name], np.zeros(new - old)])
+        self._free.extend(range(new - 1, old - 1, -1))

@@ -1,0 +1,367 @@
+"""The tactical service: tracks in from the parties, a tick that turns them into alerts.
+
+:meth:`TrackService.report` takes one party's batch of states (from ``POST /v1/tracks``
+or the ``/v1/tracks/stream`` WebSocket) and answers with a per-row report.
+:meth:`TrackService.run_tick` is one tick of the engine at the injected clock's time:
+
+1. the registry's snapshot: the latest state of every aircraft, dead-reckoned to now;
+   states older than ``Settings.track_max_age_s`` age out;
+2. one read of the store: separation per pair of parties (agreements), live volumes,
+   the volumes of the notices aircraft are tagged with (:mod:`.context`);
+3. the three stages of :mod:`.engine`, each on its own: a stage that fails is logged
+   and only its kind goes unjudged this tick (no conflict of that kind opens or
+   resolves), the others go on;
+4. hysteresis (:mod:`.conflicts`), then one write transaction for everything that
+   opened, changed or resolved (:mod:`.records`); the engine's open set moves on only
+   once that transaction has committed, so a failed write is retried whole next tick.
+
+:func:`run_ticks` is the loop the app runs every ``Settings.track_tick_s``: an exception
+in a tick is logged and the next tick goes on. Ticks never overlap (a lock), so tests
+may call :meth:`TrackService.run_tick` directly while a loop runs.
+
+The registry is this process's memory: with several replicas, each party's tracks must
+reach the one replica that runs the engine (see DESIGN: shard by H3 cells beyond one
+engine). After a restart the engine holds no tracks; its first tick resolves the
+tactical conflicts left open, which reopen as soon as their aircraft report again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from deconfliction.clock import Clock
+from deconfliction.errors import PermissionDeniedError, ValidationError
+from deconfliction.journal.chain import lock_head
+from deconfliction.parties import PartyRef, Role
+from deconfliction.settings import Settings
+from deconfliction.store.database import Database
+from deconfliction.store.schema import Notice
+from deconfliction.tactical import ArrayBackend, DetectionParams, RowRejection, select_backend
+from deconfliction.tracks.batch import TrackBatch, read_batch
+from deconfliction.tracks.conflicts import Hysteresis, OpenConflict, Step, step
+from deconfliction.tracks.context import LIVE_STATES, TickContext
+from deconfliction.tracks.engine import (
+    NONCONFORMING,
+    TRACK_TRACK,
+    TRACK_VOLUME,
+    Finding,
+    Key,
+    Point,
+    Separation,
+    nonconforming,
+    track_track,
+    track_volume,
+)
+from deconfliction.tracks.records import (
+    open_conflict,
+    party_names,
+    resolve_conflict,
+    resolve_orphans,
+    track_detail,
+    update_conflict,
+)
+from deconfliction.tracks.registry import Snapshot, TrackRegistry, TrackView
+
+__all__ = ["BatchReport", "LiveAlert", "TickReport", "TrackService", "run_ticks"]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """How a batch went: rows received, rows accepted, and each refused row and why."""
+
+    received: int
+    accepted: int
+    rejected: tuple[RowRejection, ...]
+
+
+@dataclass(frozen=True)
+class TickReport:
+    """What one tick did. Times in seconds: ``engine_s`` reading the store and judging,
+    ``store_s`` writing; ``failed`` names the stages that raised."""
+
+    time: datetime
+    aircraft: int = 0
+    found: int = 0
+    opened: int = 0
+    updated: int = 0
+    resolved: int = 0
+    open: int = 0
+    engine_s: float = 0.0
+    store_s: float = 0.0
+    failed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LiveAlert:
+    """One of a party's open tactical alerts with the latest prediction: ``track`` as in
+    :func:`~deconfliction.tracks.records.track_detail`, ``point`` where (lon, lat, alt_m)."""
+
+    alert_id: str
+    conflict_id: str
+    kind: str
+    counterpart: str
+    notice: str | None
+    point: Point
+    track: Mapping[str, Any]
+
+
+@dataclass
+class _Stages:
+    findings: list[Finding] = field(default_factory=list)
+    judged: set[str] = field(default_factory=set)
+    failed: list[str] = field(default_factory=list)
+
+    def run(self, kind: str, stage: Callable[[], list[Finding]]) -> list[Finding]:
+        try:
+            found = stage()
+        except Exception:
+            _log.exception("the tactical engine's %s stage failed; the others go on", kind)
+            self.failed.append(kind)
+            return []
+        self.judged.add(kind)
+        self.findings += found
+        return found
+
+
+class TrackService:
+    """Tracks in, alerts out; see the module docstring."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        backend: ArrayBackend | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._backend = backend or select_backend(settings.tactical_device)
+        self._registry = TrackRegistry()
+        self._registry_lock = threading.Lock()
+        self._tick_lock = threading.Lock()
+        self._context = TickContext(
+            DetectionParams(settings.track_rpz_m, settings.track_hpz_m, settings.track_lookahead_s)
+        )
+        self._policy = Hysteresis(
+            settings.track_resolve_ticks, settings.track_update_s, settings.track_update_m
+        )
+        self._open: dict[Key, OpenConflict] = {}
+        self._started = False
+
+    # -- tracks in ----------------------------------------------------------------------
+    def report(self, party: PartyRef, rows: Sequence[object]) -> BatchReport:
+        """Take a batch of ``party``'s aircraft states; see :mod:`.batch` for a row."""
+        if party.role == Role.OBSERVER:
+            raise PermissionDeniedError(
+                f"party {party.name!r} is an observer; only operators and authorities "
+                "report aircraft"
+            )
+        limit = self._settings.track_max_batch
+        if len(rows) > limit:
+            raise ValidationError(
+                f"a batch holds at most {limit} states, not {len(rows)}; send several batches"
+            )
+        now = self._clock.now()
+        batch, rejected = read_batch(
+            rows,
+            now,
+            max_ahead_s=self._settings.track_max_ahead_s,
+            max_age_s=self._settings.track_max_age_s,
+        )
+        batch, refused = self._check_notices(party, batch)
+        with self._registry_lock:
+            held = self._registry.report(
+                party.id, batch, now.timestamp(), self._settings.track_max_age_s
+            )
+        every = sorted((*rejected, *refused, *held), key=lambda r: r.row)
+        return BatchReport(len(rows), len(rows) - len(every), tuple(every))
+
+    def _check_notices(
+        self, party: PartyRef, batch: TrackBatch
+    ) -> tuple[TrackBatch, list[RowRejection]]:
+        """Refuse rows tagged with a notice that is not one of the party's live ones."""
+        named = {n for n in batch.notice if n is not None}
+        if not named:
+            return batch, []
+        with self._db.read() as session:
+            found = dict(
+                session.execute(
+                    select(Notice.id, Notice.state).where(
+                        Notice.id.in_(named), Notice.party_id == party.id
+                    )
+                ).all()
+            )
+        refused: list[RowRejection] = []
+        keep = np.ones(len(batch), dtype=bool)
+        for k, notice in enumerate(batch.notice):
+            if notice is None:
+                continue
+            if notice not in found:
+                reason = f"notice {notice!r} is not one of your notices; tag with your own"
+            elif found[notice] not in LIVE_STATES:
+                reason = (
+                    f"notice {notice} is {found[notice]}; tag aircraft with a live notice "
+                    "(filed, acknowledged or active)"
+                )
+            else:
+                continue
+            keep[k] = False
+            refused.append(RowRejection(int(batch.rows[k]), batch.ids[k], reason))
+        return batch.take(keep), refused
+
+    def tracks_of(self, party: PartyRef) -> list[TrackView]:
+        """The last state of each of the party's own aircraft still held."""
+        with self._registry_lock:
+            return self._registry.tracks_of(party.id)
+
+    def alerts_of(self, party: PartyRef) -> list[LiveAlert]:
+        """The party's open tactical alerts with the latest prediction, soonest first."""
+        mine = [
+            (conflict, side)
+            for conflict in list(self._open.values())
+            for side in conflict.latest.sides
+            if side.party == party.id and side.party in conflict.alerts
+        ]
+        if not mine:
+            return []
+        concerned = {s.party for c, _ in mine for s in c.latest.sides}
+        with self._db.read() as session:
+            names = party_names(session, concerned | {side.counterpart for _, side in mine})
+        found = [
+            LiveAlert(
+                conflict.alerts[side.party],
+                conflict.conflict_id,
+                conflict.latest.kind,
+                names[side.counterpart],
+                side.notice,
+                side.point,
+                track_detail(conflict.latest, side, names),
+            )
+            for conflict, side in mine
+        ]
+        return sorted(found, key=lambda a: (str(a.track["at"]), a.alert_id))
+
+    # -- the tick -----------------------------------------------------------------------
+    def run_tick(self, now: datetime | None = None) -> TickReport:
+        """One tick at ``now`` (default: the clock); see the module docstring."""
+        with self._tick_lock:
+            return self._tick(self._clock.now() if now is None else now)
+
+    def _tick(self, now: datetime) -> TickReport:
+        started = time.perf_counter()
+        if not self._started:
+            with self._db.transaction() as session:
+                lock_head(session)
+                resolved = resolve_orphans(session, set(), now)
+            if resolved:
+                _log.info("resolved %d tactical conflicts left open before a restart", resolved)
+            self._started = True
+        with self._registry_lock:
+            snapshot = self._registry.snapshot(now.timestamp(), self._settings.track_max_age_s)
+        if len(snapshot) == 0 and not self._open:
+            return TickReport(now, engine_s=time.perf_counter() - started)
+        stages = self._judge(snapshot, now)
+        plan = step(
+            self._open,
+            stages.findings,
+            judged=stages.judged,
+            present=snapshot.ids,
+            policy=self._policy,
+        )
+        judged_at = time.perf_counter()
+        after = self._write(plan, now) if plan.writes else dict(plan.kept)
+        self._open = after
+        return TickReport(
+            now,
+            aircraft=len(snapshot),
+            found=len(stages.findings),
+            opened=len(plan.opened),
+            updated=len(plan.updated),
+            resolved=len(plan.resolved),
+            open=len(after),
+            engine_s=judged_at - started,
+            store_s=time.perf_counter() - judged_at,
+            failed=tuple(stages.failed),
+        )
+
+    def _judge(self, snapshot: Snapshot, now: datetime) -> _Stages:
+        stages = _Stages()
+        if len(snapshot) == 0:
+            stages.judged.update((TRACK_TRACK, TRACK_VOLUME, NONCONFORMING))
+            return stages
+        tagged = {n for n in snapshot.notice if n is not None}
+        with self._db.read() as session:
+            separation = self._context.separation(session)
+            horizon = separation.widest(_involved(separation, snapshot)).lookahead_s
+            airspace = self._context.airspace(session, now, horizon, tagged)
+        stages.run(TRACK_TRACK, lambda: track_track(snapshot, separation, self._backend))
+        intruding = stages.run(TRACK_VOLUME, lambda: track_volume(snapshot, separation, airspace))
+        if TRACK_VOLUME in stages.judged:
+            stages.run(
+                NONCONFORMING, lambda: nonconforming(snapshot, separation, airspace, intruding)
+            )
+        else:
+            stages.failed.append(NONCONFORMING)
+        return stages
+
+    def _write(self, plan: Step, now: datetime) -> dict[Key, OpenConflict]:
+        after = dict(plan.kept)
+        defaults = self._settings.ack_deadlines
+        with self._db.transaction() as session:
+            lock_head(session)
+            parties = {s.party for f in plan.opened for s in f.sides}
+            parties |= {s.party for _, f in plan.updated for s in f.sides}
+            parties |= {p for c, _ in plan.resolved for p in c.alerts}
+            names = party_names(session, parties)
+            for finding in plan.opened:
+                after[finding.key] = open_conflict(session, finding, names, defaults, now)
+            for conflict, finding in plan.updated:
+                after[finding.key] = update_conflict(
+                    session, conflict, finding, names, defaults, now
+                )
+            for conflict, reason in plan.resolved:
+                resolve_conflict(session, conflict.conflict_id, reason, names, now)
+        return after
+
+
+def _involved(separation: Separation, snapshot: Snapshot) -> set[int]:
+    """Every party whose pairs can matter this tick: those with aircraft, and those with
+    an agreement with one of them (their volumes may be intruded)."""
+    parties = set(snapshot.state.party.tolist())
+    for a, b in separation.pairs:
+        if a in parties or b in parties:
+            parties.update((a, b))
+    return parties
+
+
+async def run_ticks(
+    service: TrackService, clock: Clock, tick_s: float, stop: asyncio.Event
+) -> None:
+    """Tick every ``tick_s`` seconds (from one tick's start to the next) until ``stop``
+    is set; a failed tick is logged and the next one goes on. With ``tick_s`` <= 0
+    there is no loop."""
+    if tick_s <= 0:
+        return
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            await asyncio.to_thread(service.run_tick, clock.now())
+        except Exception:
+            _log.exception("a tick of the tactical engine failed; the next tick goes on")
+        wait = max(0.0, tick_s - (time.monotonic() - started))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), wait)

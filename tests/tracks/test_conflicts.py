@@ -1,0 +1,131 @@
+"""Hysteresis: one open per encounter, no flapping at the boundary, updates only when material."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from deconfliction.tracks.conflicts import Hysteresis, OpenConflict, step
+from deconfliction.tracks.engine import (
+    KINDS,
+    NONCONFORMING,
+    TRACK_TRACK,
+    TRACK_VOLUME,
+    Finding,
+    Key,
+    Side,
+)
+
+KEY: Key = (TRACK_TRACK, "a", "b")
+POLICY = Hysteresis(resolve_after=3, moved_s=15.0, moved_m=500.0)
+
+
+def finding(
+    t: float = 0.0,
+    tcpa: float = 60.0,
+    dcpa: float | None = 1000.0,
+    inside: bool = False,
+    key: Key = KEY,
+    parties: tuple[int, ...] = (1, 2),
+) -> Finding:
+    sides = tuple(Side(p, parties[0], None, None, tcpa, (8.0, 47.0, 3000.0)) for p in parties)
+    return Finding(key, t, tcpa - 10.0, math.inf, 300.0, dcpa, inside, sides)
+
+
+def run(
+    seen: list[bool], policy: Hysteresis = POLICY, absent_after: int | None = None
+) -> tuple[int, int, int]:
+    """Opens, resolves and still-open count over ticks where the pair is found or not."""
+    open_conflicts: dict[Key, OpenConflict] = {}
+    opened = resolved = 0
+    for tick, found in enumerate(seen):
+        present = {"a", "b"} if absent_after is None or tick < absent_after else {"a"}
+        findings = [finding(float(tick))] if found and "b" in present else []
+        s = step(open_conflicts, findings, judged=KINDS, present=present, policy=policy)
+        opened += len(s.opened)
+        resolved += len(s.resolved)
+        after = dict(s.kept)
+        for f in s.opened:
+            after[f.key] = OpenConflict(f"c{tick}", {1: "x", 2: "y"}, f, f)
+        for c, f in s.updated:
+            after[f.key] = replace(c, told=f, latest=f, missed=0)
+        open_conflicts = after
+    return opened, resolved, len(open_conflicts)
+
+
+def test_a_pair_hovering_at_the_boundary_opens_once_and_resolves_at_most_once() -> None:
+    hovering = [True, False] * 20 + [True, False, False, True, False, True]
+    assert run(hovering) == (1, 0, 1)
+    assert run([*hovering, False, False, False]) == (1, 1, 0)
+
+
+def test_it_opens_on_the_first_tick_and_resolves_after_k_misses() -> None:
+    assert run([True]) == (1, 0, 1)
+    assert run([True, False, False]) == (1, 0, 1)
+    assert run([True, False, False, False]) == (1, 1, 0)
+    assert run([True, False, False, False, True]) == (2, 1, 1)
+    assert run([True, False], Hysteresis(resolve_after=1)) == (1, 1, 0)
+
+
+def test_an_aircraft_no_longer_reported_resolves_at_once() -> None:
+    assert run([True, True, True], absent_after=2) == (1, 1, 0)
+    open_conflicts = {KEY: OpenConflict("c", {1: "x", 2: "y"}, finding(), finding())}
+    s = step(open_conflicts, [], judged=KINDS, present={"a"}, policy=POLICY)
+    assert [reason for _, reason in s.resolved] == [
+        "aircraft b is no longer reported (its last state aged out)"
+    ]
+
+
+def test_a_kind_not_judged_this_tick_counts_no_miss() -> None:
+    held = OpenConflict("c", {1: "x", 2: "y"}, finding(), finding(), missed=2)
+    judged = (TRACK_VOLUME, NONCONFORMING)
+    s = step({KEY: held}, [], judged=judged, present={"a", "b"}, policy=POLICY)
+    assert s.kept == {KEY: held}
+    assert not s.writes
+    s = step({KEY: held}, [], judged=KINDS, present={"a", "b"}, policy=POLICY)
+    assert len(s.resolved) == 1
+
+
+@given(
+    moved=st.floats(-40.0, 40.0),
+    dcpa=st.floats(0.0, 2000.0),
+    inside=st.booleans(),
+    third=st.booleans(),
+)
+def test_parties_are_updated_only_when_the_prediction_changes_materially(
+    moved: float, dcpa: float, inside: bool, third: bool
+) -> None:
+    told = finding(t=0.0, tcpa=60.0, dcpa=1000.0)
+    now = finding(
+        t=1.0, tcpa=59.0 + moved, dcpa=dcpa, inside=inside, parties=(1, 2, 3) if third else (1, 2)
+    )
+    held = OpenConflict("c", {1: "x", 2: "y"}, told, told, missed=1)
+    s = step({KEY: held}, [now], judged=KINDS, present={"a", "b"}, policy=POLICY)
+    material = abs(moved) > 15.0 or abs(dcpa - 1000.0) > 500.0 or inside or third
+    assert bool(s.updated) == material
+    if material:
+        assert s.updated == ((held, now),)
+        assert KEY not in s.kept
+    else:
+        assert s.kept[KEY] == replace(held, latest=now, missed=0)
+    assert not s.opened
+    assert not s.resolved
+
+
+@given(st.lists(st.booleans(), max_size=40), st.integers(1, 4))
+def test_opens_and_resolves_follow_runs_of_misses(seen: list[bool], k: int) -> None:
+    """Reference: a conflict is open from a tick it is found until k ticks in a row
+    without it; count the transitions by walking the ticks once."""
+    is_open, misses, opens, resolves = False, 0, 0, 0
+    for found in seen:
+        if found:
+            opens += not is_open
+            is_open, misses = True, 0
+        elif is_open:
+            misses += 1
+            if misses >= k:
+                is_open, resolves = False, resolves + 1
+    assert run(seen, Hysteresis(resolve_after=k)) == (opens, resolves, int(is_open))
