@@ -13,10 +13,12 @@ from fastapi import FastAPI, Request, Response
 from deconfliction import __version__
 from deconfliction.api import problems
 from deconfliction.api.routes import agreements, alerts, notices, parties, stats
+from deconfliction.api.routes import tracks as track_routes
 from deconfliction.api.services import Services
 from deconfliction.clock import Clock, SystemClock
 from deconfliction.settings import Settings
 from deconfliction.store.database import Database
+from deconfliction.tracks.service import run_ticks
 
 __all__ = ["create_app"]
 
@@ -53,11 +55,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         scheduler = asyncio.create_task(
             _schedule(services, clock, settings.tick_s, stop_scheduler), name="scheduler"
         )
+        stop_engine = asyncio.Event()
+        engine = asyncio.create_task(
+            run_ticks(services.tracks, clock, settings.track_tick_s, stop_engine),
+            name="tactical engine",
+        )
         try:
             yield
         finally:
             stop_scheduler.set()
             await scheduler
+            stop_engine.set()
+            await engine
             db.dispose()
 
     app = FastAPI(
@@ -92,4 +101,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(alerts.router)
     app.include_router(agreements.router)
     app.include_router(stats.router)
+    app.include_router(track_routes.router)
     return app

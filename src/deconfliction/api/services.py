@@ -15,6 +15,7 @@ from deconfliction.parties import Registry
 from deconfliction.settings import Settings
 from deconfliction.stats import StatsService
 from deconfliction.store.database import Database
+from deconfliction.tracks.service import TrackService
 
 __all__ = ["Services"]
 
@@ -31,6 +32,7 @@ class Services:
     lifecycle: NoticeLifecycle
     escalation: Escalation
     stats: StatsService
+    tracks: TrackService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database) -> Services:
@@ -45,6 +47,7 @@ class Services:
             lifecycle=NoticeLifecycle(db, clock),
             escalation=Escalation(db, clock),
             stats=StatsService(db),
+            tracks=TrackService(db, clock, settings),
         )
 
     def run_once(self, now: datetime) -> None:
