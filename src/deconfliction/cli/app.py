@@ -9,7 +9,17 @@ __all__ = ["build"]
 
 def build() -> typer.Typer:
     """The Typer application with every command registered."""
-    from deconfliction.cli import agreement, check, demo, detect, journal, party, serve, stats
+    from deconfliction.cli import (
+        agreement,
+        check,
+        demo,
+        detect,
+        journal,
+        party,
+        replay,
+        serve,
+        stats,
+    )
 
     app = typer.Typer(
         name="deconfliction",
@@ -25,4 +35,5 @@ def build() -> typer.Typer:
     app.command("demo")(demo.demo)
     app.command("detect")(detect.detect)
     app.command("check")(check.check)
+    app.command("replay")(replay.replay)
     return app

@@ -1,0 +1,305 @@
+"""``deconfliction replay``: play recorded traffic into the service, as its parties would.
+
+The file is a traffic CSV (gzip or plain; ``timestamp,id,lat,lon,alt_m,gs_mps,trk_deg,
+vs_mps``, see :mod:`deconfliction.feeds.traffic`), read in 1 s ticks. Aircraft are split
+among the parties by a hash of their id (CRC-32 modulo the number of parties), so one
+aircraft always belongs to the same party and a replay with several parties makes
+conflicts between them (with one party, only intrusions and conformance can).
+
+**Into a running service**: ``--url URL --token TOKEN [--token TOKEN ...]`` (one token
+per party) posts each tick's states to ``POST /v1/tracks`` as the tick comes due, at
+``--speed`` times real time. The file's times are moved to now: a state heard Δ before
+the end of its tick is stamped Δ/speed before the moment it is sent, since the service
+refuses states far from its own clock.
+
+**In this process, in fast time**: ``--database URL [--parties N]`` runs the service's
+own tactical path (:class:`~deconfliction.tracks.service.TrackService`: reports, ticks,
+conflicts, alerts, events, journal, written to that database) on a manual clock moved
+one tick at a time, as fast as the machine goes, with parties ``replay-1`` to
+``replay-N`` (created when absent). It prints what a tick costs, store writes included:
+this is the tactical service's benchmark on real traffic.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from deconfliction.cli.context import (
+    console,
+    err_console,
+    errors_as_exit,
+    open_database,
+    settings_for,
+)
+from deconfliction.clock import ManualClock, SystemClock
+from deconfliction.errors import NotFoundError, ValidationError
+from deconfliction.feeds.traffic import AircraftState, CsvReplay, TrafficTick
+from deconfliction.parties import PartyRef, Registry
+from deconfliction.tracks.service import BatchReport, TrackService
+
+__all__ = ["party_of", "replay"]
+
+_SHOWN_REASONS = 3
+
+
+def party_of(aircraft: str, parties: int) -> int:
+    """Which of ``parties`` (0 to parties - 1) an aircraft id belongs to: stable everywhere.
+
+    >>> party_of("4b1814", 3), party_of("4b1814", 3) == party_of("4b1814", 3)
+    (2, True)
+    """
+    return zlib.crc32(aircraft.encode()) % parties
+
+
+def _row(state: AircraftState, stamp: datetime) -> dict[str, Any]:
+    return {
+        "id": state.id,
+        "time": stamp.isoformat(),
+        "lat": state.lat,
+        "lon": state.lon,
+        "alt_m": state.alt_m,
+        "gs_mps": state.gs_mps,
+        "trk_deg": state.trk_deg,
+        "vs_mps": state.vs_mps,
+    }
+
+
+@dataclass
+class _Tally:
+    """What a replay sent and what came of it."""
+
+    ticks: int = 0
+    sent: int = 0
+    accepted: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    tick_ms: list[float] = field(default_factory=list)
+    store_ms: list[float] = field(default_factory=list)
+    aircraft: list[int] = field(default_factory=list)
+    opened: int = 0
+    updated: int = 0
+    resolved: int = 0
+    most_open: int = 0
+
+    def count(self, sent: int, accepted: int, reasons: list[str]) -> None:
+        self.sent += sent
+        self.accepted += accepted
+        self.reasons.update(reasons)
+
+    def line(self) -> str:
+        refused = self.sent - self.accepted
+        return f"{self.sent:,} states sent, {self.accepted:,} accepted, {refused:,} refused"
+
+
+def _ticks(path: Path, minutes: float | None) -> Iterator[TrafficTick]:
+    replay = CsvReplay(path, period_s=1.0)
+    first: datetime | None = None
+    for tick in replay:
+        first = first or tick.start
+        if minutes is not None and tick.start - first >= timedelta(minutes=minutes):
+            return
+        yield tick
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def replay(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="Traffic CSV (gzip or plain), sorted by time."
+    ),
+    url: str | None = typer.Option(
+        None, "--url", help="A running service, e.g. http://127.0.0.1:8000."
+    ),
+    token: list[str] = typer.Option(
+        [], "--token", "-t", help="A party's token (repeat: aircraft are split among them)."
+    ),
+    database: str | None = typer.Option(
+        None, "--database", "-d", help="Replay in this process, in fast time, into this database."
+    ),
+    parties: int = typer.Option(
+        2, "--parties", min=1, help="With --database: how many parties share the aircraft."
+    ),
+    speed: float = typer.Option(
+        1.0, "--speed", min=0.001, help="With --url: file seconds played per second."
+    ),
+    minutes: float | None = typer.Option(
+        None, "--minutes", min=0.0, help="Play only the first MINUTES of the file."
+    ),
+) -> None:
+    """Replay recorded traffic: into a running service (--url, --token) or in fast time in
+    this process (--database), printing what the service made of it."""
+    with errors_as_exit():
+        if (url is None) == (database is None):
+            raise ValidationError("give either --url with --token (a service) or --database")
+        if url is not None:
+            if not token:
+                raise ValidationError("--url needs at least one --token (one per party)")
+            tally = _over_http(file, url.rstrip("/"), token, speed, minutes)
+        else:
+            assert database is not None
+            tally = _in_process(file, database, parties, minutes)
+    _summary(tally)
+
+
+def _over_http(
+    path: Path, url: str, tokens: list[str], speed: float, minutes: float | None
+) -> _Tally:
+    tally = _Tally()
+    started_wall = time.monotonic()
+    first_end: datetime | None = None
+    with httpx.Client(base_url=url, timeout=30.0) as client, _progress() as progress:
+        task = progress.add_task(
+            f"{path.name} → {url}",
+            total=None if minutes is None else minutes * 60,
+            status="",
+        )
+        for tick in _ticks(path, minutes):
+            first_end = first_end or tick.end
+            due = started_wall + (tick.end - first_end).total_seconds() / speed
+            if (wait := due - time.monotonic()) > 0:
+                time.sleep(wait)
+            sent_at = datetime.now(UTC)
+            shares: list[list[dict[str, Any]]] = [[] for _ in tokens]
+            for s in tick.states:
+                lag = (tick.end - s.timestamp).total_seconds() / speed
+                shares[party_of(s.id, len(tokens))].append(
+                    _row(s, sent_at - timedelta(seconds=lag))
+                )
+            for token, rows in zip(tokens, shares, strict=True):
+                if rows:
+                    report = _post(client, url, token, rows)
+                    tally.count(
+                        len(rows), report["accepted"], [r["reason"] for r in report["rejected"]]
+                    )
+            tally.ticks += 1
+            progress.update(task, advance=1, status=f"{tick.end:%H:%M:%S} · {tally.line()}")
+    return tally
+
+
+def _post(client: httpx.Client, url: str, token: str, rows: list[dict[str, Any]]) -> Any:
+    try:
+        response = client.post(
+            "/v1/tracks", json={"states": rows}, headers={"Authorization": f"Bearer {token}"}
+        )
+    except httpx.TransportError as exc:
+        raise ValidationError(
+            f"cannot reach {url} ({exc}); start the service (deconfliction serve) or fix --url"
+        ) from None
+    if response.status_code != 202:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        raise ValidationError(f"{url} answered {response.status_code}: {detail}")
+    return response.json()
+
+
+def _in_process(path: Path, database: str, parties: int, minutes: float | None) -> _Tally:
+    settings = settings_for(database)
+    db = open_database(settings)
+    try:
+        refs = _parties(Registry(db, SystemClock()), parties)
+        clock = ManualClock(datetime(1970, 1, 1, tzinfo=UTC))
+        tracks = TrackService(db, clock, settings)
+        tally = _Tally()
+        with _progress() as progress:
+            task = progress.add_task(
+                f"{path.name} (fast time, {parties} parties)",
+                total=None if minutes is None else minutes * 60,
+                status="",
+            )
+            for tick in _ticks(path, minutes):
+                clock.set(tick.end)
+                started = time.perf_counter()
+                shares: list[list[dict[str, Any]]] = [[] for _ in refs]
+                for s in tick.states:
+                    shares[party_of(s.id, parties)].append(_row(s, s.timestamp))
+                for ref, rows in zip(refs, shares, strict=True):
+                    if rows:
+                        _count(tally, tracks.report(ref, rows))
+                report = tracks.run_tick(tick.end)
+                tally.tick_ms.append((time.perf_counter() - started) * 1000.0)
+                tally.store_ms.append(report.store_s * 1000.0)
+                tally.aircraft.append(report.aircraft)
+                tally.opened += report.opened
+                tally.updated += report.updated
+                tally.resolved += report.resolved
+                tally.most_open = max(tally.most_open, report.open)
+                tally.ticks += 1
+                progress.update(
+                    task,
+                    advance=1,
+                    status=f"{tick.end:%H:%M:%S} · {report.aircraft} aircraft · "
+                    f"{report.open} open · {tally.tick_ms[-1]:.1f} ms",
+                )
+    finally:
+        db.dispose()
+    return tally
+
+
+def _count(tally: _Tally, report: BatchReport) -> None:
+    tally.count(report.received, report.accepted, [r.reason for r in report.rejected])
+
+
+def _parties(registry: Registry, count: int) -> list[PartyRef]:
+    found = []
+    for k in range(1, count + 1):
+        name = f"replay-{k}"
+        try:
+            found.append(registry.get(name))
+        except NotFoundError:
+            found.append(registry.add(name, "operator")[0])
+    return found
+
+
+def _summary(tally: _Tally) -> None:
+    console.print(f"{tally.ticks:,} ticks of 1 s: {tally.line()}")
+    for reason, n in tally.reasons.most_common(_SHOWN_REASONS):
+        err_console.print(f"  refused {n:,} times: {reason}")
+    if not tally.tick_ms:
+        return
+    ms = sorted(tally.tick_ms)
+    table = Table(title="the tactical service per tick (fast time, store writes included)")
+    for column in (
+        "aircraft (mean / max)",
+        "ms p50",
+        "ms p95",
+        "ms max",
+        "ms mean",
+        "store ms mean",
+    ):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"{statistics.fmean(tally.aircraft):.1f} / {max(tally.aircraft)}",
+        f"{ms[len(ms) // 2]:.2f}",
+        f"{ms[min(len(ms) - 1, int(0.95 * len(ms)))]:.2f}",
+        f"{ms[-1]:.2f}",
+        f"{statistics.fmean(ms):.2f}",
+        f"{statistics.fmean(tally.store_ms):.2f}",
+    )
+    console.print(table)
+    console.print(
+        f"conflicts: {tally.opened:,} opened, {tally.updated:,} updates, "
+        f"{tally.resolved:,} resolved, at most {tally.most_open} open at once"
+    )
