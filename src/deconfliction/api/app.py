@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 from deconfliction import __version__
 from deconfliction.api import problems
 from deconfliction.api.routes import agreements, alerts, notices, parties, stats
+from deconfliction.api.routes import console as console_routes
 from deconfliction.api.routes import tracks as track_routes
 from deconfliction.api.services import Services
 from deconfliction.clock import Clock, SystemClock
@@ -102,4 +103,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(agreements.router)
     app.include_router(stats.router)
     app.include_router(track_routes.router)
+    console_routes.install(app)
     return app
