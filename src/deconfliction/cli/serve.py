@@ -29,7 +29,13 @@ def serve(
         f"serving on [bold]http://{host}:{port}[/] (docs at /docs), "
         f"database {settings.database_url}; Ctrl-C stops"
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=5,  # held long polls must not keep a stopping server up
+    )
 
 
 @contextmanager
