@@ -19,6 +19,7 @@ def build() -> typer.Typer:
         replay,
         serve,
         stats,
+        zones,
     )
 
     app = typer.Typer(
@@ -30,6 +31,7 @@ def build() -> typer.Typer:
     app.add_typer(party.app, name="party")
     app.add_typer(journal.app, name="journal")
     app.add_typer(agreement.app, name="agreement")
+    app.add_typer(zones.app, name="zones")
     app.command("stats")(stats.stats)
     app.command("serve")(serve.serve)
     app.command("demo")(demo.demo)
