@@ -43,6 +43,7 @@ from deconfliction.settings import Settings
 from deconfliction.store.database import Database
 from tests.api.conftest import bearer
 from tests.conftest import MakeParty
+from tests.delivery.test_bus import NATS_URL, _nats_reachable
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -452,3 +453,26 @@ def test_a_kill_9_loses_nothing_answered_or_acknowledged(tmp_path: Path) -> None
         check = verify_export(export, key)
         assert check.ok, check.problems
         assert check.receipts == 10
+
+
+@pytest.mark.nats
+def test_two_replicas_on_one_store_wake_each_others_streams_over_nats(
+    database_url: str, make_party: MakeParty
+) -> None:
+    """A message sent through one replica reaches a stream held by the other at once (the
+    idle re-check is out of reach, so only the NATS wake-up can bring it)."""
+    _nats_reachable()
+    _, alpha = make_party("Alpha")
+    _, bravo = make_party("Bravo")
+    settings = Settings(database_url=database_url, nats_url=NATS_URL, tick_s=0)
+    with running_server(settings) as one, running_server(settings) as two, _ws(two, bravo) as ws:
+        assert json.loads(ws.recv(timeout=10))["hello"]["party"] == "Bravo"
+        sent = httpx.post(
+            f"{one}/v1/messages", json={"to": "Bravo", "text": "via one"}, headers=bearer(alpha)
+        )
+        assert sent.status_code == 201
+        event = json.loads(ws.recv(timeout=10))
+        assert (event["item"], event["payload"]["text"]) == (sent.json()["id"], "via one")
+        ws.send(json.dumps({"ack": event["seq"]}))
+        told = httpx.get(f"{one}/v1/events?after=0&wait=10", headers=bearer(alpha)).json()
+        assert [e["kind"] for e in told["events"]] == ["message.delivered"]

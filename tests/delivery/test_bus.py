@@ -1,23 +1,52 @@
-"""The bus contract, run against every bus: wake-ups are never lost, early or misdirected."""
+"""The bus contract, run against every bus: wake-ups are never lost, early or misdirected.
+
+The NATS bus runs against the real server (``$DECONFLICTION_TEST_NATS_URL``, default
+``nats://127.0.0.1:4222``), on a subject prefix of its own per test; its tests skip when
+the server cannot be reached, except under CI.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlparse
 
 import pytest
 
 from deconfliction.bus import Bus, BusClosedError, InProcessBus, bus_for
+from deconfliction.bus.nats import NatsBus
 from deconfliction.settings import Settings
 
 BusFactory = Callable[[], Bus]
+NATS_URL = os.environ.get("DECONFLICTION_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
 
-@pytest.fixture(params=["in-process"])
+def _nats_reachable() -> None:
+    where = urlparse(NATS_URL)
+    try:
+        socket.create_connection((where.hostname or "127.0.0.1", where.port or 4222), 2).close()
+    except OSError as exc:
+        reason = (
+            f"NATS at {NATS_URL} is not reachable ({exc}); start it or point "
+            "$DECONFLICTION_TEST_NATS_URL at one"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set, so nats tests may not skip: {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture(params=["in-process", pytest.param("nats", marks=pytest.mark.nats)])
 def make_bus(request: pytest.FixtureRequest) -> BusFactory:
     """A factory of fresh buses of each kind (each test starts and closes its own)."""
-    return lambda: InProcessBus()
+    if request.param == "in-process":
+        return lambda: InProcessBus()
+    _nats_reachable()
+    prefix = f"dcf-test-{uuid.uuid4().hex[:8]}"
+    return lambda: NatsBus(NATS_URL, prefix=prefix)
 
 
 def run(make_bus: BusFactory, scenario: Callable[[Bus], Awaitable[None]]) -> None:
@@ -101,10 +130,46 @@ def test_a_notify_after_the_loop_ended_is_harmless(make_bus: BusFactory) -> None
         await bus.start()
         async with bus.subscribe(9):
             pass
+        await bus.close()
 
     asyncio.run(subscribe_and_leave())
     bus.notify([9])  # nobody is subscribed, the loop is gone: nothing happens, nothing fails
 
 
-def test_without_a_nats_url_the_bus_is_in_process() -> None:
+def test_the_settings_pick_the_bus() -> None:
     assert isinstance(bus_for(Settings()), InProcessBus)
+    assert isinstance(bus_for(Settings(nats_url=NATS_URL)), NatsBus)
+
+
+@pytest.mark.nats
+def test_a_commit_on_one_replica_wakes_the_streams_of_the_others() -> None:
+    _nats_reachable()
+    prefix = f"dcf-test-{uuid.uuid4().hex[:8]}"
+
+    async def main() -> None:
+        here, there = NatsBus(NATS_URL, prefix), NatsBus(NATS_URL, prefix)
+        await here.start()
+        await there.start()
+        try:
+            async with there.subscribe(3) as remote, here.subscribe(3) as local:
+                threading.Thread(target=here.notify, args=([3],)).start()  # a worker thread
+                assert await asyncio.wait_for(remote.wait(5.0), 10) is True
+                assert await local.wait(5.0) is True  # its own streams, directly
+                assert await local.wait(0.3) is False  # and not a second time by echo
+                there.notify([3])
+                assert await local.wait(5.0) is True
+        finally:
+            await here.close()
+            await there.close()
+
+    asyncio.run(main())
+
+
+def test_a_nats_bus_that_cannot_connect_says_so() -> None:
+    async def main() -> None:
+        bus = NatsBus("nats://127.0.0.1:1")
+        with pytest.raises(Exception, match=r"(?i)connect|refused|no servers"):
+            await bus.start()
+        bus.notify([1])  # before or without a connection: nothing, no error
+
+    asyncio.run(main())
