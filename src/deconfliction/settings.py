@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 from deconfliction.agreements.terms import DEFAULT_ACK_DEADLINES_S, AckDeadlines
 from deconfliction.core.footprint import DEFAULT_MAX_AREA_M2, MAX_VERTICES, FootprintLimits
+from deconfliction.errors import ValidationError
 from deconfliction.tactical.params import DEFAULT_HPZ_M, DEFAULT_LOOKAHEAD_S, DEFAULT_RPZ_M
 
 __all__ = ["DEFAULT_DATABASE_URL", "Settings"]
@@ -25,7 +26,6 @@ class Settings:
     max_vertices: int = MAX_VERTICES
     max_volumes_per_notice: int = 100
     max_body_bytes: int = 4_000_000
-    idempotency_ttl_s: float = 24 * 3600.0
     tick_s: float = 1.0
     """Seconds between scheduler runs (lifecycle, escalation); 0 or less: no scheduler."""
     ack_routine_s: float = DEFAULT_ACK_DEADLINES_S["routine"]
@@ -52,7 +52,6 @@ class Settings:
     """Tactical minima (metres) and look-ahead (seconds) between parties with no agreement."""
     tactical_device: str = "cpu"
     """Where the tactical engine's pairwise work runs: cpu, gpu (CuPy) or auto."""
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def footprint_limits(self) -> FootprintLimits:
@@ -69,17 +68,16 @@ class Settings:
         environ = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for f in fields(cls):
-            if f.name == "extra":
-                continue
             raw = environ.get(f"DECONFLICTION_{f.name.upper()}")
             if raw is None:
                 continue
             kind = type(getattr(cls, f.name, "")) if f.name != "nats_url" else str
             try:
                 values[f.name] = kind(raw) if kind in (int, float) else raw
-            except ValueError as exc:
-                raise ValueError(
-                    f"DECONFLICTION_{f.name.upper()}={raw!r} is not a valid {kind.__name__}"
-                ) from exc
+            except ValueError:
+                raise ValidationError(
+                    f"DECONFLICTION_{f.name.upper()}={raw!r} is not a valid {kind.__name__}; "
+                    "fix or unset that environment variable"
+                ) from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
