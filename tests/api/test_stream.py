@@ -320,6 +320,7 @@ def test_a_slow_client_holds_up_no_one_and_is_dropped_with_its_position(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(stream_routes, "SEND_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(stream_routes, "CLOSE_TIMEOUT_S", 60.0)  # its reason waits for it
     url, tokens = _store(tmp_path, "Alpha", "Slow", "Quick")
     db = Database(url)
     with db.transaction() as session:  # 9 MB waiting for Slow: more than the socket buffers
