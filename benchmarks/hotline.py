@@ -94,6 +94,7 @@ class _WorkerResult:
     received: list[tuple[str, str, float, float]] = field(default_factory=list)
     """(recipient, message id, send time, receive time) of each event received."""
     reconnects: int = 0
+    """Connections made again after a drop (hello received)."""
     cpu_s: float = 0.0
     late_start_s: float = 0.0
 
@@ -112,7 +113,9 @@ class Outcome:
     answers: list[float]
     """Seconds from the start of each answered POST to its answer (its last attempt's)."""
     reconnects: int
-    outage_s: float
+    killed_at: float
+    """When the server was killed and when it answered again (monotonic; 0: no kill)."""
+    restarted_at: float
     wall_s: float
     server_cpu_s: float
     client_cpu_s: float
@@ -212,12 +215,13 @@ class _Party:
             except (OSError, ConnectionClosed, InvalidStatus, TimeoutError):
                 pass
             if not self.stopping:
-                self.result.reconnects += 1
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.1)
 
     async def _take(self, ws: Any, frame: dict[str, Any]) -> None:
         now = time.monotonic()
         if "hello" in frame:
+            if self.ready.is_set():
+                self.result.reconnects += 1
             self.ready.set()
             return
         if "error" in frame:
@@ -403,7 +407,7 @@ def run(config: Config, work: Path, console: Console | None = None) -> Outcome:
             say(f"{config.parties} parties connected; sending for {config.duration_s:g} s")
             start = time.monotonic() + 0.5
             start_at.value = start
-            outage = 0.0
+            killed = restarted = 0.0
             if config.kill_at > 0:
                 time.sleep(max(0.0, start + config.kill_at * config.duration_s - time.monotonic()))
                 server_cpu += _cpu_s(server.pid)
@@ -411,8 +415,8 @@ def run(config: Config, work: Path, console: Console | None = None) -> Outcome:
                 server.wait()
                 killed = time.monotonic()
                 server = _start_server(url, port, log)
-                outage = time.monotonic() - killed
-                say(f"killed the server (SIGKILL) and restarted it: {outage:.1f} s without one")
+                restarted = time.monotonic()
+                say(f"killed the server (SIGKILL), restarted it: {restarted - killed:.1f} s down")
             for event in sent_done:
                 event.wait()
             all_sent.set()
@@ -430,11 +434,15 @@ def run(config: Config, work: Path, console: Console | None = None) -> Outcome:
             for worker in workers:
                 if worker.is_alive():
                     worker.kill()
-    return _outcome(config, gathered, outage, wall, server_cpu)
+    return _outcome(config, gathered, (killed, restarted), wall, server_cpu)
 
 
 def _outcome(
-    config: Config, gathered: Sequence[_WorkerResult], outage: float, wall: float, cpu: float
+    config: Config,
+    gathered: Sequence[_WorkerResult],
+    kill: tuple[float, float],
+    wall: float,
+    cpu: float,
 ) -> Outcome:
     sent = {m: (r, started) for g in gathered for m, r, started, _, _ in g.sent}
     seen = Counter((recipient, m) for g in gathered for recipient, m, _, _ in g.received)
@@ -445,12 +453,15 @@ def _outcome(
     lost = sum(1 for m, (r, _) in sent.items() if (r, m) not in seen)
     duplicated = sum(n - 1 for n in seen.values() if n > 1)
     unexpected = sum(1 for _, m in seen if m not in sent)
-    retried = {m for g in gathered for m, _, _, _, attempts in g.sent if attempts > 1}
     all_latencies = [lat for (_, m), lat in first.items() if m in sent]
     latencies = {"all messages": all_latencies}
     if config.kill_at > 0:
-        latencies["not retried (no POST cut by the kill)"] = [
-            lat for (_, m), lat in first.items() if m in sent and m not in retried
+        killed, restarted = kill
+        latencies["POST before the kill"] = [
+            lat for (_, m), lat in first.items() if m in sent and sent[m][1] < killed
+        ]
+        latencies["POST after the restart"] = [
+            lat for (_, m), lat in first.items() if m in sent and sent[m][1] > restarted
         ]
     return Outcome(
         config=config,
@@ -462,7 +473,8 @@ def _outcome(
         latencies=latencies,
         answers=[done - started for g in gathered for _, _, started, done, n in g.sent if n == 1],
         reconnects=sum(g.reconnects for g in gathered),
-        outage_s=outage,
+        killed_at=kill[0],
+        restarted_at=kill[1],
         wall_s=wall,
         server_cpu_s=cpu,
         client_cpu_s=sum(g.cpu_s for g in gathered),
@@ -503,11 +515,10 @@ def table(outcome: Outcome) -> Table:
     result.add_row("duplicated (on a recipient's socket twice)", str(outcome.duplicated))
     result.add_row("unexpected (never answered, yet delivered)", str(outcome.unexpected))
     result.add_row("never answered (gave up)", str(outcome.unanswered))
-    result.add_row("reconnections", str(outcome.reconnects))
+    result.add_row("reconnections (after a drop)", str(outcome.reconnects))
     if c.kill_at > 0:
-        result.add_row(
-            "kill -9 at", f"{c.kill_at * c.duration_s:g} s; {outcome.outage_s:.1f} s down"
-        )
+        down = outcome.restarted_at - outcome.killed_at
+        result.add_row("kill -9 at", f"{c.kill_at * c.duration_s:g} s; {down:.1f} s down")
     result.add_row(
         "longest wait for a free connection (POST start after its due time)",
         f"{outcome.max_late_start_s * 1e3:.0f} ms",

@@ -33,7 +33,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from anyio import to_thread
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
@@ -46,6 +46,7 @@ from deconfliction.store.database import Database
 from deconfliction.store.schema import Event, Party
 
 __all__ = [
+    "CARRIERS",
     "MAX_PAGE",
     "AckBatcher",
     "Deliveries",
@@ -62,6 +63,8 @@ MAX_PAGE = 1_000
 
 T = TypeVar("T")
 _ITEM_KINDS = {kind: item for item, kind in DELIVERED_EVENT_KINDS.items()}
+CARRIERS = frozenset(_ITEM_KINDS)
+"""The kinds of events that carry an item whose delivery is recorded when acknowledged."""
 _log = logging.getLogger(__name__)
 
 
@@ -138,31 +141,43 @@ def _after(session: Session, party_id: int, after: int, limit: int) -> tuple[Eve
 
 
 def record_deliveries(
-    session: Session, party: PartyRef, after: int, up_to: int, at: datetime
+    session: Session, spans: Mapping[PartyRef, tuple[int, int]], at: datetime
 ) -> None:
-    """Record as delivered every item carried by the party's events in ``(after, up_to]``
-    and not recorded yet. Takes the journal head's lock, so that is decided on the
-    newest state."""
+    """Record as delivered every item carried by each party's events in its span
+    ``(after, up_to]`` and not recorded yet. Takes the journal head's lock, so that is
+    decided on the newest state."""
+    if not spans:
+        return
     lock_head(session)
+    parties = {party.id: party for party in spans}
     rows = session.execute(
-        select(Event.kind, Event.item_id, Event.payload)
+        select(Event.party_id, Event.kind, Event.item_id, Event.payload)
         .where(
-            Event.party_id == party.id,
-            Event.seq > after,
-            Event.seq <= up_to,
-            Event.kind.in_(_ITEM_KINDS),
+            Event.kind.in_(CARRIERS),
             Event.item_id.is_not(None),
+            or_(
+                *(
+                    and_(Event.party_id == party.id, Event.seq > after, Event.seq <= up_to)
+                    for party, (after, up_to) in spans.items()
+                )
+            ),
         )
-        .order_by(Event.seq)
+        .order_by(Event.party_id, Event.seq)
     ).all()
-    messages = [i for kind, i, _ in rows if i is not None and _ITEM_KINDS[kind] == "message"]
+    messages = [
+        (parties[party_id], item_id)
+        for party_id, kind, item_id, _ in rows
+        if item_id is not None and _ITEM_KINDS[kind] == "message"
+    ]
     if messages:
-        record_message_deliveries(session, party, messages, at)
-    for kind, item_id, payload in rows:
+        record_message_deliveries(session, messages, at)
+    for party_id, kind, item_id, payload in rows:
         item_kind = _ITEM_KINDS[kind]
         if item_kind != "message":  # a receipt is issued once: again returns the first
             assert item_id is not None
-            issue_receipt(session, party, item_kind, item_id, "delivered", at, json.loads(payload))
+            issue_receipt(
+                session, parties[party_id], item_kind, item_id, "delivered", at, json.loads(payload)
+            )
 
 
 class Deliveries:
@@ -199,9 +214,7 @@ class Deliveries:
     def record(self, session: Session, spans: Mapping[PartyRef, tuple[int, int]]) -> None:
         """Record the deliveries in these spans in the caller's transaction; call
         :meth:`recorded_up_to` once it has committed."""
-        now = self._clock.now()
-        for party, (after, up_to) in spans.items():
-            record_deliveries(session, party, after, up_to, now)
+        record_deliveries(session, spans, self._clock.now())
 
     def recorded_up_to(self, spans: Mapping[PartyRef, tuple[int, int]]) -> None:
         """Note that these spans are committed: later acknowledgments start after them."""

@@ -244,24 +244,24 @@ def _deliver(
 
 
 def record_deliveries(
-    session: Session, recipient: PartyRef, message_ids: Sequence[str], at: datetime
+    session: Session, deliveries: Sequence[tuple[PartyRef, str]], at: datetime
 ) -> int:
-    """Mark messages delivered to their recipient, in the caller's transaction (which must
-    hold the journal head's lock), in the order given; returns how many were not
-    delivered before."""
-    order = {message_id: i for i, message_id in enumerate(message_ids)}
+    """Mark messages delivered to their recipients (``(recipient, message id)`` pairs), in
+    the caller's transaction (which must hold the journal head's lock), in the order
+    given; a message delivered before, or not to that recipient, is passed over. Returns
+    how many were delivered now."""
+    order = {(recipient.id, message_id): i for i, (recipient, message_id) in enumerate(deliveries)}
+    recipients = {recipient.id: recipient for recipient, _ in deliveries}
     rows = session.execute(
         select(Message, Party.name)
         .join(Party, Party.id == Message.sender_id)
-        .where(
-            Message.id.in_(message_ids),
-            Message.recipient_id == recipient.id,
-            Message.delivered_at.is_(None),
-        )
+        .where(Message.id.in_({m for _, m in deliveries}), Message.delivered_at.is_(None))
     ).all()
-    for message, sender in sorted(rows, key=lambda row: order[row[0].id]):
-        _deliver(session, message, recipient, sender, at)
-    return len(rows)
+    due = [(m, sender) for m, sender in rows if (m.recipient_id, m.id) in order]
+    due.sort(key=lambda row: order[row[0].recipient_id, row[0].id])
+    for message, sender in due:
+        _deliver(session, message, recipients[message.recipient_id], sender, at)
+    return len(due)
 
 
 class MessageService:

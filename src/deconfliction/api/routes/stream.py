@@ -11,7 +11,8 @@
 3. The client acknowledges with ``{"ack": n}``: cumulative, it says "I have everything
    up to n"; messages and alerts so acknowledged are recorded as delivered (with signed
    receipts). Connecting with ``after=SEQ`` acknowledges everything up to ``SEQ`` too.
-   Acknowledging a position again, or an older one, is a no-op.
+   Acknowledging a position again, or an older one, is a no-op; so is one that covers
+   only events that carry no message or alert (nothing to record).
 4. To resume after any disconnection, reconnect with ``after`` = the last ``seq``
    received: you get exactly what you missed.
 
@@ -29,8 +30,9 @@ up to ``S`` seconds for the next event (long poll).
 from __future__ import annotations
 
 import json
+from collections import deque
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import anyio
@@ -41,7 +43,7 @@ from pydantic import BaseModel, Field
 from deconfliction.api.auth import CurrentParty, services
 from deconfliction.api.services import Services
 from deconfliction.bus import BusClosedError
-from deconfliction.delivery.stream import EventPage
+from deconfliction.delivery.stream import CARRIERS, EventPage
 from deconfliction.errors import AuthenticationError, DeconflictionError, ValidationError
 from deconfliction.parties import PartyRef
 
@@ -127,10 +129,13 @@ def _reads(websocket: WebSocket) -> anyio.CapacityLimiter:
 
 @dataclass
 class _Position:
-    """How far one connection has got: sent to the client, and acknowledged by it."""
+    """How far one connection has got: sent to the client, and acknowledged by it; and
+    the events sent but not yet acknowledged that carry an item (a message, an alert),
+    whose acknowledgment is a delivery to record (any other needs no write)."""
 
     sent: int
     acked: int
+    carriers: deque[int] = field(default_factory=deque)
 
 
 class _Closing(Exception):
@@ -245,6 +250,8 @@ async def _send_events(websocket: WebSocket, svc: Services, party: PartyRef, at:
                     for event in events:
                         await websocket.send_text(event.wire())
                         at.sent = event.seq
+                        if event.kind in CARRIERS:
+                            at.carriers.append(event.seq)
             except TimeoutError:
                 detail = (
                     f"you took more than {SEND_TIMEOUT_S:g} s to take {len(events)} "
@@ -274,4 +281,9 @@ async def _receive_acks(
             )
         if up_to > at.acked:
             at.acked = up_to
-            svc.acks.submit(party, up_to)
+            delivered = False
+            while at.carriers and at.carriers[0] <= up_to:
+                at.carriers.popleft()
+                delivered = True
+            if delivered:
+                svc.acks.submit(party, up_to)
