@@ -44,8 +44,11 @@ class Settings:
     """Consecutive ticks without a tactical conflict before it resolves."""
     track_update_s: float = 15.0
     track_update_m: float = 500.0
-    """An open tactical conflict's parties are updated when its moment moves by more than
-    ``track_update_s`` seconds or its distance at closest approach by ``track_update_m`` m."""
+    track_update_every_s: float = 30.0
+    """An open tactical conflict's parties hear of a changed prediction at most every
+    ``track_update_every_s`` seconds, when its moment moved by more than ``track_update_s``
+    seconds or its distance at closest approach by ``track_update_m`` metres (and 20 % of
+    what was left; see ``deconfliction.tracks.conflicts``)."""
     track_rpz_m: float = DEFAULT_RPZ_M
     track_hpz_m: float = DEFAULT_HPZ_M
     track_lookahead_s: float = DEFAULT_LOOKAHEAD_S

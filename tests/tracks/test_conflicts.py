@@ -90,21 +90,32 @@ def test_a_kind_not_judged_this_tick_counts_no_miss() -> None:
 
 
 @given(
-    moved=st.floats(-40.0, 40.0),
-    dcpa=st.floats(0.0, 2000.0),
+    later=st.floats(0.0, 90.0),
+    moved=st.floats(-60.0, 60.0),
+    dcpa=st.floats(0.0, 8000.0),
+    told_dcpa=st.sampled_from([0.0, 1000.0, 5000.0]),
     inside=st.booleans(),
     third=st.booleans(),
 )
 def test_parties_are_updated_only_when_the_prediction_changes_materially(
-    moved: float, dcpa: float, inside: bool, third: bool
+    later: float, moved: float, dcpa: float, told_dcpa: float, inside: bool, third: bool
 ) -> None:
-    told = finding(t=0.0, tcpa=60.0, dcpa=1000.0)
+    """Told at t = 0 of a closest approach at t = 120 s; asked again ``later`` seconds on."""
+    told = finding(t=0.0, tcpa=120.0, dcpa=told_dcpa)
     now = finding(
-        t=1.0, tcpa=59.0 + moved, dcpa=dcpa, inside=inside, parties=(1, 2, 3) if third else (1, 2)
+        t=later,
+        tcpa=120.0 - later + moved,
+        dcpa=dcpa,
+        inside=inside,
+        parties=(1, 2, 3) if third else (1, 2),
     )
     held = OpenConflict("c", {1: "x", 2: "y"}, told, told, missed=1)
     s = step({KEY: held}, [now], judged=KINDS, present={"a", "b"}, policy=POLICY)
-    material = abs(moved) > 15.0 or abs(dcpa - 1000.0) > 500.0 or inside or third
+    left = max(0.0, 120.0 - later)
+    prediction = abs(moved) > max(15.0, 0.2 * left) or abs(dcpa - told_dcpa) > max(
+        500.0, 0.2 * told_dcpa
+    )
+    material = inside or third or (later >= 30.0 and prediction)
     assert bool(s.updated) == material
     if material:
         assert s.updated == ((held, now),)

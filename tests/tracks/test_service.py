@@ -33,7 +33,7 @@ from deconfliction.tactical import DetectionParams
 from deconfliction.tracks import service as service_module
 from deconfliction.tracks.reckoning import advance
 from deconfliction.tracks.service import TrackService
-from tests.conftest import MakeParty
+from tests.conftest import T0, MakeParty
 from tests.zoo import east_of
 
 SETTINGS = Settings(track_tick_s=0, tick_s=0)
@@ -195,25 +195,50 @@ def test_parties_hear_of_material_changes_only(
     parties: dict[str, PartyRef],
     database: Database,
 ) -> None:
+    """AX1 and BX1 close at 400 m/s from 30 km: closest approach at 75 s."""
     b_lon, _ = east_of(2.0, 49.0, 30_000.0)
     head_on(tracks, clock, parties)
     tracks.run_tick()
-    for step in range(1, 4):  # a steady encounter: the states move along, nothing new
-        clock.advance(timedelta(seconds=1))
-        a_lon, _ = east_of(2.0, 49.0, 200.0 * step)
-        c_lon, _ = east_of(b_lon, 49.0, -200.0 * step)
+
+    def move_on(seconds: float, bravo_mps: float = 200.0) -> None:
+        clock.advance(timedelta(seconds=seconds))
+        at = (clock.now() - T0).total_seconds()
+        a_lon, _ = east_of(2.0, 49.0, 200.0 * at)
+        c_lon, _ = east_of(b_lon, 49.0, -200.0 * at)
         report(tracks, parties["Alpha"], state("AX1", clock, a_lon))
-        report(tracks, parties["Bravo"], state("BX1", clock, c_lon, trk_deg=270.0))
+        report(
+            tracks, parties["Bravo"], state("BX1", clock, c_lon, trk_deg=270.0, gs_mps=bravo_mps)
+        )
+
+    for _ in range(3):  # a steady encounter: the states move along, nothing new
+        move_on(10.0)
         assert tracks.run_tick().updated == 0
-    report(tracks, parties["Bravo"], state("BX1", clock, c_lon, trk_deg=270.0, gs_mps=60.0))
-    tick = tracks.run_tick()  # Bravo slowed down: closest approach ~25 s later
-    assert tick.updated == 1
+    move_on(1.0, bravo_mps=60.0)  # Bravo slows down: closest approach ~24 s later
+    assert tracks.run_tick().updated == 1
     for party in (parties["Alpha"], parties["Bravo"]):
         assert [e.kind for e in events(database, party)] == ["alert.created", "alert.updated"]
-    (conflict,) = rows(database, Conflict)
-    assert conflict.state == "open"
+    move_on(2.0, bravo_mps=200.0)  # back to speed: news, but too soon after the last
+    assert tracks.run_tick().updated == 0
     kinds = [e.kind for e in rows(database, JournalEntry)]
     assert kinds.count("alert.updated") == 2
+    (conflict,) = rows(database, Conflict)
+    assert conflict.state == "open"
+
+
+def test_a_loss_of_separation_is_news_at_once(
+    tracks: TrackService,
+    clock: ManualClock,
+    parties: dict[str, PartyRef],
+    database: Database,
+) -> None:
+    head_on(tracks, clock, parties)
+    tracks.run_tick()
+    clock.advance(timedelta(seconds=5))
+    near, _ = east_of(2.0, 49.0, 5_000.0)
+    report(tracks, parties["Bravo"], state("BX1", clock, near, trk_deg=270.0))
+    assert tracks.run_tick().updated == 1
+    update = json.loads(events(database, parties["Alpha"])[-1].payload)
+    assert update["track"]["inside"] is True
 
 
 def test_agreed_minima_decide_each_pair(

@@ -157,7 +157,10 @@ class TrackService:
             DetectionParams(settings.track_rpz_m, settings.track_hpz_m, settings.track_lookahead_s)
         )
         self._policy = Hysteresis(
-            settings.track_resolve_ticks, settings.track_update_s, settings.track_update_m
+            settings.track_resolve_ticks,
+            settings.track_update_s,
+            settings.track_update_m,
+            settings.track_update_every_s,
         )
         self._open: dict[Key, OpenConflict] = {}
         self._started = False
