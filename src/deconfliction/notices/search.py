@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import shapely
-from sqlalchemy import select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 
 from deconfliction.core.footprint import Circle, Footprint
 from deconfliction.core.volume import Buffers, Overlap, Volume4D, overlap
 from deconfliction.notices.cells import SPAN_BOUNDS_S, index_cells, query_cells, span_class
-from deconfliction.store.schema import Volume, VolumeCell
+from deconfliction.store.schema import UTCDateTime, Volume, VolumeCell
 
 __all__ = [
     "Match",
@@ -80,27 +80,45 @@ def index_rows(volume_id: int, party_id: int, volume: Volume4D) -> list[dict[str
     ]
 
 
+def _when(name: str) -> BindParameter[datetime]:
+    return bindparam(name, type_=UTCDateTime())
+
+
+# One statement, compiled once: per span class, a range scan of ``start_at`` in each cell.
+_CANDIDATES = select(VolumeCell.volume_id).where(
+    VolumeCell.cell.in_(bindparam("cells", expanding=True)),
+    VolumeCell.span_class == bindparam("span_class"),
+    VolumeCell.start_at > _when("earliest"),
+    VolumeCell.start_at < _when("end"),
+    VolumeCell.end_at > _when("start"),
+    VolumeCell.lower_m < bindparam("upper_m"),
+    VolumeCell.upper_m > bindparam("lower_m"),
+    VolumeCell.party_id != bindparam("party_id"),
+)
+
+
 def candidate_ids(
     session: Session, volume: Volume4D, exclude_party_id: int, buffers: Buffers
 ) -> set[int]:
     """Ids of stored volumes of other parties that may meet ``volume`` (over-selects)."""
     cells = query_cells(volume.footprint, buffers.horizontal_m)
-    vb = buffers.vertical_m
+    connection = session.connection()
+    params: dict[str, Any] = {
+        "end": volume.end,
+        "start": volume.start,
+        "upper_m": volume.upper_m + buffers.vertical_m,
+        "lower_m": volume.lower_m - buffers.vertical_m,
+        "party_id": exclude_party_id,
+    }
     found: set[int] = set()
     for k, bound in enumerate(SPAN_BOUNDS_S):
-        earliest = _EARLIEST if bound == float("inf") else volume.start - timedelta(seconds=bound)
+        params["span_class"] = k
+        params["earliest"] = (
+            _EARLIEST if bound == float("inf") else volume.start - timedelta(seconds=bound)
+        )
         for i in range(0, len(cells), _CHUNK):
-            query = select(VolumeCell.volume_id).where(
-                VolumeCell.cell.in_(cells[i : i + _CHUNK]),
-                VolumeCell.span_class == k,
-                VolumeCell.start_at > earliest,
-                VolumeCell.start_at < volume.end,
-                VolumeCell.end_at > volume.start,
-                VolumeCell.lower_m < volume.upper_m + vb,
-                VolumeCell.upper_m > volume.lower_m - vb,
-                VolumeCell.party_id != exclude_party_id,
-            )
-            found.update(session.scalars(query))
+            params["cells"] = cells[i : i + _CHUNK]
+            found.update(connection.execute(_CANDIDATES, params).scalars())
     return found
 
 
