@@ -43,7 +43,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -207,10 +207,17 @@ def file_over_http(
 ) -> Filed:
     """Serve the store in its own process; ``clients`` threads file for ``seconds``.
 
-    Each party gets a fresh token first. ``warmup`` filings go first, one at a time,
-    and are not counted. ``server_cpu_s`` is the CPU time the server spent on the
+    The server runs on the real clock, so the mix's week must lie ahead of it. Each
+    party gets a fresh token first. ``warmup`` filings go first, one at a time, and are
+    not counted. ``server_cpu_s`` is the CPU time the server spent on the
     counted ones (None where the platform cannot tell).
     """
+    if mix.week_start < datetime.now(UTC) + timedelta(days=1):
+        raise ValueError(
+            f"the volumes' week starts {mix.week_start:%Y-%m-%d}, not ahead of the clock: "
+            "the server would spend the run closing past notices; move "
+            "VolumeMix.week_start ahead"
+        )
     db = Database(database_url)
     try:
         registry = Registry(db, SystemClock())

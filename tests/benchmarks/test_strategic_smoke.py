@@ -8,6 +8,8 @@ brute-force pass of the core's exact test over everything stored.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -132,6 +134,12 @@ def test_http_clients_are_told_every_conflict_stored(store: Path, tmp_path: Path
     assert _count(url, JournalEntry.seq) > 0
     assert filed.server_cpu_s is not None
     assert filed.server_cpu_s > 0
+
+
+def test_http_refuses_a_week_the_clock_has_passed(store: Path, tmp_path: Path) -> None:
+    past = replace(MIX, week_start=datetime(2020, 1, 6, tzinfo=UTC))
+    with pytest.raises(ValueError, match="not ahead of the clock"):
+        file_over_http(f"sqlite:///{store}", tmp_path, past, SEED, 1.0, 1, 0)
 
 
 def test_the_script_prints_one_row_per_case(
