@@ -26,11 +26,19 @@ from deconfliction.tracks.engine import (
     Airspace,
     Separation,
     nonconforming,
+    reachable_volumes,
     track_track,
     track_volume,
+    volume_caps,
 )
 from deconfliction.tracks.reckoning import advance
 from deconfliction.tracks.registry import Snapshot
+from tests.tactical.test_volumes import _FAR_NAMES as FAR_NAMES
+from tests.tactical.test_volumes import _NAMES as NAMES
+from tests.tactical.test_volumes import NOW as VOLUME_NOW
+from tests.tactical.test_volumes import T as VOLUME_T
+from tests.tactical.test_volumes import near as near_zone
+from tests.tactical.test_volumes import volumes as volume_zoo
 from tests.tactical.traffic import states
 from tests.zoo import box, east_of, volume
 
@@ -255,3 +263,27 @@ def test_empty_and_single_party_ticks_find_nothing() -> None:
     assert track_volume(snapshot(empty), Separation(), Airspace((ZONE,), (5,), ("n",))) == []
     lone = _westerly(["a", "b"], [1, 1], [8.1, 8.1001])
     assert track_track(snapshot(lone), Separation()) == []
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), far=st.booleans())
+def test_the_reach_pass_never_drops_a_volume_an_aircraft_enters(
+    data: st.DataObject, far: bool
+) -> None:
+    """Volumes of the volume tests' zoo (concave, holed, circles, across the
+    antimeridian, near a pole); aircraft near them, or far (320 km, 1,000 m/s) where the
+    straight path rises kilometres off the ellipsoid."""
+    zone = data.draw(volume_zoo(names=FAR_NAMES if far else NAMES))
+    state = data.draw(
+        near_zone(zone, 6, distance_m=320_000.0, speed_mps=1_000.0) if far else near_zone(zone, 6)
+    )
+    exact = intrusions(state, [zone], owner=[99], now=VOLUME_NOW, lookahead_s=VOLUME_T)
+    reachable = reachable_volumes(state, volume_caps([zone]), VOLUME_T)
+    if len(exact):
+        assert reachable.tolist() == [0]
+    found = track_volume(
+        Snapshot(VOLUME_NOW.timestamp(), state, (None,) * len(state), np.zeros(len(state))),
+        Separation(DetectionParams(lookahead_s=VOLUME_T)),
+        Airspace((zone,), (99,), ("ntc",)),
+    )
+    assert [f.key[1] for f in found] == sorted({str(state.ids[k]) for k in exact.aircraft})

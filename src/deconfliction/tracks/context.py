@@ -1,8 +1,9 @@
 """What a tick reads from the store: separation per pair of parties, and the volumes in play.
 
 :class:`TickContext` reads both in the tick's read transaction and keeps what it parsed
-between ticks: agreements' tactical terms by (pair, version) and volumes by (volume id,
-notice version). A stored volume never changes under one notice version (a modified
+between ticks: agreements' tactical terms by (pair, version) and volumes (with their
+caps for the coarse reach test, :func:`~deconfliction.tracks.engine.volume_caps`) by
+(volume id, notice version). A stored volume never changes under one notice version (a modified
 notice is a new version with new volume rows), so a cached volume is never stale, and
 the caches are trimmed to what the last tick used.
 
@@ -22,6 +23,7 @@ import json
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,7 +33,8 @@ from deconfliction.notices.model import NoticeState
 from deconfliction.notices.search import volume_from_row
 from deconfliction.store.schema import Agreement, Notice, Volume
 from deconfliction.tactical import DetectionParams
-from deconfliction.tracks.engine import Airspace, Separation
+from deconfliction.tactical.state import FloatArray
+from deconfliction.tracks.engine import Airspace, Separation, volume_caps
 
 __all__ = ["LIVE_STATES", "TickContext"]
 
@@ -46,6 +49,7 @@ class TickContext:
         self.default = default
         self._terms: dict[tuple[int, int, int], DetectionParams] = {}
         self._volumes: dict[tuple[int, int], Volume4D] = {}
+        self._caps: dict[tuple[int, int], FloatArray] = {}
 
     def separation(self, session: Session) -> Separation:
         """The agreed tactical minima of every pair with an agreement; defaults elsewhere."""
@@ -87,14 +91,17 @@ class TickContext:
         wanted = {(i, v) for i, v, *_ in rows} | {(i, v) for i, v, _ in of_tagged}
         self._load(session, wanted - self._volumes.keys())
         self._volumes = {k: vol for k, vol in self._volumes.items() if k in wanted}
+        self._caps = {k: cap for k, cap in self._caps.items() if k in wanted}
         grouped: dict[str, list[Volume4D]] = {notice: [] for notice in tagged}
         for i, v, notice in of_tagged:
             grouped[notice].append(self._volumes[(i, v)])
+        keys = [(i, v) for i, v, _, _ in rows]
         return Airspace(
-            volumes=tuple(self._volumes[(i, v)] for i, v, _, _ in rows),
+            volumes=tuple(self._volumes[k] for k in keys),
             owner=tuple(int(party) for _, _, party, _ in rows),
             notice=tuple(str(notice) for *_, notice in rows),
             tagged={notice: tuple(volumes) for notice, volumes in grouped.items()},
+            caps=np.array([self._caps[k] for k in keys]).reshape(-1, 4),
         )
 
     def _load(self, session: Session, keys: set[tuple[int, int]]) -> None:
@@ -105,4 +112,6 @@ class TickContext:
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
             for row in session.scalars(select(Volume).where(Volume.id.in_(chunk))):
-                self._volumes[(row.id, version[row.id])] = volume_from_row(row)
+                key = (row.id, version[row.id])
+                self._volumes[key] = volume_from_row(row)
+                self._caps[key] = volume_caps([self._volumes[key]])[0]

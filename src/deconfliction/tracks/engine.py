@@ -28,6 +28,11 @@ and look-ahead in play (a superset: a conflict under smaller minima or a shorter
 look-ahead is one under larger ones), then decides each pair whose own minima are
 smaller again, exactly, with the same kernel over just those aircraft.
 
+**Volumes in two passes.** A coarse reach test (:func:`reachable_volumes`: each
+footprint as a cap, every aircraft's travel within the look-ahead) keeps the volumes
+some aircraft may reach, never fewer; the exact volume test
+(:func:`~deconfliction.tactical.intrusions`) decides on those only.
+
 **Times** are seconds from the tick (``Snapshot.time_s``); positions are (lon, lat,
 alt_m), found by dead reckoning (:mod:`~deconfliction.tracks.reckoning`).
 """
@@ -40,7 +45,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
+import shapely
 
+from deconfliction.core.earth import WGS84_A, WGS84_E2, geodetic_to_ecef
 from deconfliction.core.volume import Volume4D
 from deconfliction.tactical import (
     CPU,
@@ -51,7 +58,7 @@ from deconfliction.tactical import (
     intrusions,
     nonconformance,
 )
-from deconfliction.tactical.state import TrafficState
+from deconfliction.tactical.state import FloatArray, IntArray, TrafficState
 from deconfliction.tracks.reckoning import advance
 from deconfliction.tracks.registry import Snapshot
 
@@ -67,14 +74,21 @@ __all__ = [
     "Separation",
     "Side",
     "nonconforming",
+    "reachable_volumes",
     "track_track",
     "track_volume",
+    "volume_caps",
 ]
 
 TRACK_TRACK = "track-track"
 TRACK_VOLUME = "track-volume"
 NONCONFORMING = "nonconforming"
 KINDS = (TRACK_TRACK, TRACK_VOLUME, NONCONFORMING)
+
+_DENSIFY_DEG = 0.05  # as the volume test densifies footprints
+_RHO_MIN = WGS84_A * (1.0 - WGS84_E2)  # smallest radius of curvature of the ellipsoid, m
+_CAP_SLACK_M = 1_000.0
+_PAIRS_AT_ONCE = 1 << 20  # volume x aircraft distances held at once
 
 Key = tuple[str, str, str]
 """(kind, aircraft id, aircraft id or notice id): the same conflict from tick to tick."""
@@ -105,16 +119,62 @@ class Separation:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Airspace:
     """The volumes of one tick: live notices' volumes that aircraft of other parties may
     intrude (``owner`` party id and ``notice`` id per volume), and for each notice that
-    tags an aircraft, its volumes (empty when it is no longer live)."""
+    tags an aircraft, its volumes (empty when it is no longer live). ``caps`` are the
+    volumes' :func:`volume_caps` when the caller keeps them between ticks (computed
+    here otherwise)."""
 
     volumes: tuple[Volume4D, ...] = ()
     owner: tuple[int, ...] = ()
     notice: tuple[str, ...] = ()
     tagged: Mapping[str, tuple[Volume4D, ...]] = field(default_factory=dict)
+    caps: FloatArray | None = None
+
+
+def volume_caps(volumes: Sequence[Volume4D]) -> FloatArray:
+    """Each volume's footprint as a cap, shape (V, 4): the ECEF point (metres) on the
+    ellipsoid under the footprint's centroid, and the chord distance to its farthest
+    vertex (densified as the volume test densifies it), metres."""
+    caps = np.zeros((len(volumes), 4))
+    for k, volume in enumerate(volumes):
+        shape = volume.footprint.shape
+        centre = shape.centroid
+        vertices = shapely.get_coordinates(shapely.segmentize(shape, _DENSIFY_DEG))
+        cx, cy, cz = geodetic_to_ecef(centre.x, centre.y, 0.0)
+        vx, vy, vz = geodetic_to_ecef(vertices[:, 0], vertices[:, 1], 0.0)
+        radius = np.sqrt((vx - cx) ** 2 + (vy - cy) ** 2 + (vz - cz) ** 2).max()
+        caps[k] = (cx, cy, cz, radius)
+    return caps
+
+
+def reachable_volumes(state: TrafficState, caps: FloatArray, horizon_s: float) -> IntArray:
+    """Volumes some aircraft may reach within ``horizon_s``: a coarse pass that may
+    over-select, never under-select. An aircraft that flies ``travel`` metres can be over
+    a footprint of cap radius ``r`` only if it starts within ``r + travel + h`` of the
+    cap's centre, ``h = (r + travel)(r + 3 travel) / rho_min`` bounding how far the
+    ellipsoid curves away from the straight path and the footprint's plane (twice the
+    bound the exact volume test uses), plus a kilometre."""
+    if caps.shape[0] == 0 or len(state) == 0:
+        return np.zeros(0, dtype=np.int64)
+    x, y, z = geodetic_to_ecef(state.lon, state.lat, 0.0)
+    travel = state.gs_mps * horizon_s
+    near = np.zeros(caps.shape[0], dtype=bool)
+    step = max(1, _PAIRS_AT_ONCE // len(state))
+    for start in range(0, caps.shape[0], step):
+        c = caps[start : start + step]
+        distance = np.sqrt(
+            (x[None, :] - c[:, 0:1]) ** 2
+            + (y[None, :] - c[:, 1:2]) ** 2
+            + (z[None, :] - c[:, 2:3]) ** 2
+        )
+        radius = c[:, 3:4]
+        curve = (radius + travel[None, :]) * (radius + 3.0 * travel[None, :]) / _RHO_MIN
+        reach = radius + travel[None, :] + curve + _CAP_SLACK_M
+        near[start : start + step] = (distance <= reach).any(axis=1)
+    return np.flatnonzero(near)
 
 
 @dataclass(frozen=True)
@@ -268,12 +328,16 @@ def track_volume(snapshot: Snapshot, separation: Separation, airspace: Airspace)
     state = snapshot.state
     if not airspace.volumes or len(state) == 0:
         return []
-    owners = np.array(airspace.owner, dtype=np.int64)
     horizon = separation.widest(set(state.party.tolist()) | set(airspace.owner)).lookahead_s
-    hits = intrusions(state, airspace.volumes, owners, _now(snapshot), horizon)
+    caps = airspace.caps if airspace.caps is not None else volume_caps(airspace.volumes)
+    near = reachable_volumes(state, caps, horizon)
+    owners = np.array(airspace.owner, dtype=np.int64)[near]
+    hits = intrusions(
+        state, [airspace.volumes[v] for v in near.tolist()], owners, _now(snapshot), horizon
+    )
     earliest: dict[tuple[int, str], tuple[float, int, float]] = {}
     for row, volume, tin in zip(
-        hits.aircraft.tolist(), hits.volume.tolist(), hits.tin.tolist(), strict=True
+        hits.aircraft.tolist(), near[hits.volume].tolist(), hits.tin.tolist(), strict=True
     ):
         owner = airspace.owner[volume]
         limit = separation.of(int(state.party[row]), owner).lookahead_s
