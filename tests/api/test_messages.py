@@ -160,3 +160,14 @@ def test_only_the_recipient_reads_or_acknowledges(
     )
     assert client.get("/v1/messages?box=outbox", headers=bearer(charlie)).status_code == 422
     assert client.post("/v1/messages", json={"to": "Bravo", "text": "x"}).status_code == 401
+
+
+def test_a_message_must_be_acknowledged_by_the_default_deadline(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    """Between parties with no agreement, the service's default deadlines apply (the
+    escalation ladder reads them)."""
+    urgent = _send(client, tokens["Alpha"], to="Bravo", text="Now", priority="urgent")
+    routine = _send(client, tokens["Alpha"], to="Bravo", text="Later", priority="routine")
+    assert urgent["ack_deadline"] is not None
+    assert urgent["ack_deadline"] < routine["ack_deadline"]
