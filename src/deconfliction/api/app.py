@@ -14,9 +14,13 @@ from deconfliction import __version__
 from deconfliction.api import problems
 from deconfliction.api.routes import agreements, alerts, notices, parties, stats
 from deconfliction.api.routes import console as console_routes
+from deconfliction.api.routes import journal as journal_routes
+from deconfliction.api.routes import messages as message_routes
+from deconfliction.api.routes import stream as stream_routes
 from deconfliction.api.routes import tracks as track_routes
 from deconfliction.api.services import Services
 from deconfliction.clock import Clock, SystemClock
+from deconfliction.journal.receipts import ensure_service_key
 from deconfliction.settings import Settings
 from deconfliction.store.database import Database
 from deconfliction.tracks.service import run_ticks
@@ -50,8 +54,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url)
         db.migrate()
+        ensure_service_key(db, clock)
         app.state.services = Services.build(settings, clock, db)
         services: Services = app.state.services
+        await services.bus.start()
+        writer = asyncio.create_task(services.writer.run(), name="group commit")
+        acks = asyncio.create_task(services.acks.run(), name="acknowledgments")
         stop_scheduler = asyncio.Event()
         scheduler = asyncio.create_task(
             _schedule(services, clock, settings.tick_s, stop_scheduler), name="scheduler"
@@ -68,6 +76,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             await scheduler
             stop_engine.set()
             await engine
+            acks.cancel()
+            writer.cancel()
+            await asyncio.gather(acks, writer, return_exceptions=True)
+            await services.bus.close()
             db.dispose()
 
     app = FastAPI(
@@ -102,6 +114,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(alerts.router)
     app.include_router(agreements.router)
     app.include_router(stats.router)
+    app.include_router(message_routes.router)
+    app.include_router(stream_routes.router)
+    app.include_router(journal_routes.router)
     app.include_router(track_routes.router)
     console_routes.install(app)
     return app

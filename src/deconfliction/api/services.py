@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from deconfliction.agreements.service import AgreementService
+from deconfliction.agreements.service import AgreedDeadlines, AgreementService
 from deconfliction.alerts import AlertService
+from deconfliction.bus import Bus, bus_for
 from deconfliction.clock import Clock
+from deconfliction.delivery.outbox import PUBLISHED_KEY
+from deconfliction.delivery.stream import AckBatcher, Deliveries, GroupCommit
 from deconfliction.hotline.escalation import Escalation
+from deconfliction.hotline.messages import MessageService
+from deconfliction.journal.receipts import ProofService
 from deconfliction.notices.lifecycle import NoticeLifecycle
 from deconfliction.notices.service import NoticeService
 from deconfliction.parties import Registry
@@ -28,6 +33,12 @@ class Services:
     registry: Registry
     notices: NoticeService
     alerts: AlertService
+    bus: Bus
+    deliveries: Deliveries
+    writer: GroupCommit
+    acks: AckBatcher
+    messages: MessageService
+    proofs: ProofService
     agreements: AgreementService
     lifecycle: NoticeLifecycle
     escalation: Escalation
@@ -36,6 +47,10 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database) -> Services:
+        bus = bus_for(settings)
+        db.after_commit(lambda info: bus.notify(info.get(PUBLISHED_KEY, ())))
+        deliveries = Deliveries(db, clock)
+        writer = GroupCommit(db)
         return cls(
             settings=settings,
             clock=clock,
@@ -43,6 +58,12 @@ class Services:
             registry=Registry(db, clock),
             notices=NoticeService(db, clock, settings),
             alerts=AlertService(db, clock),
+            bus=bus,
+            deliveries=deliveries,
+            writer=writer,
+            acks=AckBatcher(deliveries, writer),
+            messages=MessageService(db, clock, AgreedDeadlines(settings.ack_deadlines)),
+            proofs=ProofService(db, clock),
             agreements=AgreementService(db, clock),
             lifecycle=NoticeLifecycle(db, clock),
             escalation=Escalation(db, clock),
