@@ -18,6 +18,7 @@ from deconfliction.clock import Clock
 from deconfliction.delivery.outbox import publish
 from deconfliction.errors import NotFoundError, ValidationError
 from deconfliction.journal.chain import append, lock_head
+from deconfliction.journal.receipts import issue_receipt
 from deconfliction.notices.model import AlertView, ConflictView, EscalationState
 from deconfliction.parties import PartyRef
 from deconfliction.store.database import Database
@@ -152,7 +153,7 @@ class AlertService:
                     item_id=alert.id,
                     payload=alert_document(alert_view(alert)),
                 )
-                append(
+                entry = append(
                     session,
                     at=now,
                     kind="alert.acknowledged",
@@ -164,6 +165,7 @@ class AlertService:
                         "escalation_tier": alert.escalation_tier,
                     },
                 )
+                issue_receipt(session, party, "alert", alert.id, "acknowledged", now, entry=entry)
             return alert_view(alert)
 
     @staticmethod

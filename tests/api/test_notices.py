@@ -205,3 +205,21 @@ def test_openapi_and_docs_are_served(client: TestClient) -> None:
     assert "/v1/notices" in spec.json()["paths"]
     assert client.get("/docs").status_code == 200
     assert client.get("/healthz").json()["status"] == "ok"
+
+
+def test_acknowledging_an_alert_yields_a_signed_receipt(
+    client: TestClient, make_party: MakeParty
+) -> None:
+    _, alpha = make_party("Alpha")
+    _, bravo = make_party("Bravo")
+    client.post(
+        "/v1/notices", headers=bearer(alpha), json={"volumes": [volume(box(8.0, 47.0, 8.4, 47.3))]}
+    )
+    client.post(
+        "/v1/notices", headers=bearer(bravo), json={"volumes": [volume(box(8.2, 47.0, 8.6, 47.3))]}
+    )
+    [alert] = client.get("/v1/alerts", headers=bearer(alpha)).json()
+    client.post(f"/v1/alerts/{alert['id']}/acknowledge", headers=bearer(alpha))
+    receipts = client.get(f"/v1/receipts?item={alert['id']}", headers=bearer(alpha)).json()
+    assert [r["body"]["event"] for r in receipts] == ["acknowledged"]
+    assert client.get(f"/v1/receipts?item={alert['id']}", headers=bearer(bravo)).json() == []

@@ -16,6 +16,7 @@ from deconfliction.core.footprint import Footprint
 from deconfliction.core.volume import Volume4D
 from deconfliction.journal import chain
 from deconfliction.journal.chain import GENESIS, append
+from deconfliction.journal.receipts import ensure_service_key
 from deconfliction.journal.verify import verify_database
 from deconfliction.notices.model import NoticeDraft
 from deconfliction.notices.service import NoticeService
@@ -53,12 +54,14 @@ def test_each_state_change_appends_its_entries(
 ) -> None:
     service = NoticeService(database, clock, Settings())
     alerts = AlertService(database, clock)
+    ensure_service_key(database, clock)  # as the app does on start; receipts are signed
+    assert kinds_after(database, 0) == {"service.key_created": 1}
 
     alpha, _ = registry.add("Alpha", "operator")
     bravo, _ = registry.add("Bravo", "operator")
-    assert kinds_after(database, 0) == {"party.created": 2}
+    assert kinds_after(database, 1) == {"party.created": 2}
     registry.issue_token("Alpha")
-    assert kinds_after(database, 2) == {"party.token_issued": 1}
+    assert kinds_after(database, 3) == {"party.token_issued": 1}
 
     seq = head_seq(database)
     a = service.file(alpha, WEST)
