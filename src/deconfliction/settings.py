@@ -49,6 +49,9 @@ class Settings:
     ``track_update_every_s`` seconds, when its moment moved by more than ``track_update_s``
     seconds or its distance at closest approach by ``track_update_m`` metres (and 20 % of
     what was left; see ``deconfliction.tracks.conflicts``)."""
+    track_max_writes: int = 200
+    """Most tactical conflicts opened, updated or resolved in one tick (the most urgent
+    first, the rest in the next ticks): a burst cannot hold a tick up for long."""
     track_rpz_m: float = DEFAULT_RPZ_M
     track_hpz_m: float = DEFAULT_HPZ_M
     track_lookahead_s: float = DEFAULT_LOOKAHEAD_S

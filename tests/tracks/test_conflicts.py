@@ -8,7 +8,7 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deconfliction.tracks.conflicts import Hysteresis, OpenConflict, step
+from deconfliction.tracks.conflicts import Hysteresis, OpenConflict, step, within
 from deconfliction.tracks.engine import (
     KINDS,
     NONCONFORMING,
@@ -140,3 +140,37 @@ def test_opens_and_resolves_follow_runs_of_misses(seen: list[bool], k: int) -> N
             if misses >= k:
                 is_open, resolves = False, resolves + 1
     assert run(seen, Hysteresis(resolve_after=k)) == (opens, resolves, int(is_open))
+
+
+def test_a_write_budget_takes_the_most_urgent_and_leaves_the_rest_due() -> None:
+    soon = finding(tcpa=20.0, key=(TRACK_TRACK, "c", "d"))
+    later = finding(tcpa=200.0, key=(TRACK_TRACK, "e", "f"))
+    now = finding(tcpa=250.0, inside=True, key=(TRACK_TRACK, "g", "h"))
+    open_conflicts = {
+        KEY: OpenConflict("c1", {1: "x"}, finding(), finding(), missed=2),
+        (TRACK_TRACK, "i", "j"): OpenConflict(
+            "c2", {1: "x"}, finding(key=(TRACK_TRACK, "i", "j")), finding(), missed=0
+        ),
+    }
+    moved = finding(t=40.0, tcpa=300.0, key=(TRACK_TRACK, "i", "j"))
+    plan = step(
+        open_conflicts,
+        [later, soon, now, moved],
+        judged=KINDS,
+        present={"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"},
+        policy=POLICY,
+    )
+    assert (len(plan.opened), len(plan.updated), len(plan.resolved)) == (3, 1, 1)
+    everything = within(plan, 10)
+    assert everything.opened == (now, soon, later)  # the most urgent first
+    assert (everything.updated, everything.resolved) == (plan.updated, plan.resolved)
+    two = within(plan, 2)
+    assert two.opened == (now, soon)
+    assert (two.updated, two.resolved) == ((), ())
+    assert two.kept[(TRACK_TRACK, "i", "j")].told == open_conflicts[(TRACK_TRACK, "i", "j")].told
+    assert two.kept[KEY] == open_conflicts[KEY]  # its resolution waits: still due
+    assert (TRACK_TRACK, "e", "f") not in two.kept  # a deferred open is found again
+    present = {"a", "b", "e", "f", "i"}  # j has aged out; a-b is missed a third time
+    again = step(two.kept, [later], judged=KINDS, present=present, policy=POLICY)
+    assert again.opened == (later,)
+    assert sorted(c.conflict_id for c, _ in again.resolved) == ["c1", "c2"]

@@ -448,3 +448,24 @@ def test_live_alerts_give_each_party_its_own_view(
     assert alpha.alert_id != bravo.alert_id
     assert tracks.alerts_of(parties["Charlie"]) == []
     assert [t.id for t in tracks.tracks_of(parties["Alpha"])] == ["AX1", "AX2"]
+
+
+def test_a_burst_is_written_over_several_ticks_the_most_urgent_first(
+    database: Database, clock: ManualClock, parties: dict[str, PartyRef]
+) -> None:
+    tracks = TrackService(database, clock, Settings(track_tick_s=0, track_max_writes=1))
+    b_lon, _ = east_of(2.0, 49.0, 30_000.0)
+    close, _ = east_of(2.0, 49.0, 3_000.0)
+    report(tracks, parties["Alpha"], state("AX1", clock, 2.0), state("AX2", clock, 2.0, lat=45.0))
+    report(
+        tracks,
+        parties["Bravo"],
+        state("BX1", clock, b_lon, trk_deg=270.0),
+        state("BX2", clock, close, lat=45.0),  # already a loss of separation with AX2
+    )
+    first = tracks.run_tick()
+    assert (first.found, first.opened, first.open) == (2, 1, 1)
+    assert len(rows(database, Conflict)) == 1
+    assert json.loads(events(database, parties["Alpha"])[0].payload)["track"]["aircraft"] == "AX2"
+    assert tracks.run_tick().opened == 1
+    assert len(rows(database, Conflict)) == 2

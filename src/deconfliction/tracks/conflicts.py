@@ -27,6 +27,11 @@ only then takes its ``after`` as the new open set, so a failed write changes not
   tracks whose closest approach swings from tick to tick; with the fraction and the
   30 s pause it is 0.6, and every start and end of a loss of separation still goes out
   at once.
+
+* **A budget per tick** (:func:`within`): at most so many conflicts are written in one
+  tick, the most urgent first (happening now, then by when it begins); the rest wait for
+  the next ticks, still due. A burst (a restart amid dense traffic) then costs a few
+  slower ticks instead of one tick that holds everything up.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from dataclasses import dataclass, field, replace
 
 from deconfliction.tracks.engine import Finding, Key
 
-__all__ = ["Hysteresis", "OpenConflict", "Step", "step"]
+__all__ = ["Hysteresis", "OpenConflict", "Step", "step", "within"]
 
 
 @dataclass(frozen=True)
@@ -139,3 +144,28 @@ def step(
             kept[key] = replace(conflict, missed=conflict.missed + 1)
     opened = tuple(f for key, f in sorted(found.items()) if key not in open_conflicts)
     return Step(opened, tuple(updated), tuple(resolved), kept)
+
+
+def _urgency(finding: Finding) -> tuple[bool, float]:
+    return (not finding.inside, finding.tin_s)
+
+
+def within(plan: Step, budget: int) -> Step:
+    """``plan`` with at most ``budget`` conflicts to write: opens first, then updates,
+    then resolutions, each the most urgent first. A deferred open is not open (the next
+    tick finds it again); a deferred update keeps what was told (still news next tick);
+    a deferred resolution keeps the conflict as it was (still due next tick)."""
+    if budget < 1:
+        raise ValueError("the write budget must be 1 conflict or more")
+    opened = sorted(plan.opened, key=_urgency)[:budget]
+    left = budget - len(opened)
+    by_urgency = sorted(plan.updated, key=lambda pair: _urgency(pair[1]))
+    updated, late = by_urgency[:left], by_urgency[left:]
+    left -= len(updated)
+    resolved, stay = plan.resolved[:left], plan.resolved[left:]
+    kept = dict(plan.kept)
+    for conflict, finding in late:
+        kept[finding.key] = replace(conflict, latest=finding, missed=0)
+    for conflict, _ in stay:
+        kept[conflict.latest.key] = conflict
+    return Step(tuple(opened), tuple(updated), tuple(resolved), kept)

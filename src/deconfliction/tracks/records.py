@@ -49,6 +49,7 @@ from deconfliction.tracks.engine import KINDS, NONCONFORMING, TRACK_TRACK, Findi
 
 __all__ = [
     "PRIORITY",
+    "Deadlines",
     "alert_payload",
     "open_conflict",
     "party_names",
@@ -62,6 +63,25 @@ PRIORITY = Priority.FLASH
 """Every tactical alert is ``flash``: it concerns aircraft in flight, minutes ahead."""
 
 _MOMENT = {TRACK_TRACK: "closest-approach", NONCONFORMING: "exit"}
+
+
+class Deadlines:
+    """When a tactical alert made now must be acknowledged, per (party, counterpart): the
+    ``flash`` deadline of their agreement, or ``defaults``; read once per pair."""
+
+    def __init__(self, session: Session, defaults: AckDeadlines, now: datetime) -> None:
+        self._session = session
+        self._defaults = defaults
+        self._now = now
+        self._known: dict[tuple[int, int], datetime] = {}
+
+    def __call__(self, party: int, counterpart: int) -> datetime:
+        key = (party, counterpart)
+        if key not in self._known:
+            self._known[key] = ack_deadline(
+                self._session, party, counterpart, PRIORITY, self._now, self._defaults
+            )
+        return self._known[key]
 
 
 def party_names(session: Session, ids: Collection[int]) -> dict[int, str]:
@@ -138,7 +158,7 @@ def _new_alert(
     finding: Finding,
     side: Side,
     names: Mapping[int, str],
-    defaults: AckDeadlines,
+    deadlines: Deadlines,
     now: datetime,
 ) -> Alert:
     alert = Alert(
@@ -152,13 +172,12 @@ def _new_alert(
         notice_id=side.notice,
         position=None,
         created_at=now,
-        ack_deadline=ack_deadline(session, side.party, side.counterpart, PRIORITY, now, defaults),
+        ack_deadline=deadlines(side.party, side.counterpart),
         escalation_tier=0,
         escalation_state=EscalationState.NONE.value,
     )
     _set_prediction(alert, finding, side)
     session.add(alert)
-    session.flush()
     detail = track_detail(finding, side, names)
     publish(
         session,
@@ -194,7 +213,7 @@ def open_conflict(
     session: Session,
     finding: Finding,
     names: Mapping[int, str],
-    defaults: AckDeadlines,
+    deadlines: Deadlines,
     now: datetime,
 ) -> OpenConflict:
     """Store a newly found conflict and alert every party concerned."""
@@ -212,7 +231,6 @@ def open_conflict(
     )
     _set_prediction(conflict, finding, None)
     session.add(conflict)
-    session.flush()
     append(
         session,
         at=now,
@@ -221,7 +239,7 @@ def open_conflict(
         payload=_conflict_payload(conflict, finding, names),
     )
     alerts = {
-        side.party: _new_alert(session, conflict, finding, side, names, defaults, now).id
+        side.party: _new_alert(session, conflict, finding, side, names, deadlines, now).id
         for side in finding.sides
     }
     return OpenConflict(conflict.id, alerts, finding, finding)
@@ -249,7 +267,7 @@ def update_conflict(
     conflict: OpenConflict,
     finding: Finding,
     names: Mapping[int, str],
-    defaults: AckDeadlines,
+    deadlines: Deadlines,
     now: datetime,
 ) -> OpenConflict:
     """Tell a conflict's parties its new prediction; alert parties newly concerned."""
@@ -260,7 +278,7 @@ def update_conflict(
     for side in finding.sides:
         alert_id = alerts.get(side.party)
         if alert_id is None:
-            alerts[side.party] = _new_alert(session, row, finding, side, names, defaults, now).id
+            alerts[side.party] = _new_alert(session, row, finding, side, names, deadlines, now).id
             continue
         alert = session.get(Alert, alert_id)
         assert alert is not None

@@ -12,8 +12,9 @@ or the ``/v1/tracks/stream`` WebSocket) and answers with a per-row report.
    and only its kind goes unjudged this tick (no conflict of that kind opens or
    resolves), the others go on;
 4. hysteresis (:mod:`.conflicts`), then one write transaction for everything that
-   opened, changed or resolved (:mod:`.records`); the engine's open set moves on only
-   once that transaction has committed, so a failed write is retried whole next tick.
+   opened, changed or resolved (:mod:`.records`), at most ``Settings.track_max_writes``
+   conflicts, the most urgent first; the engine's open set moves on only once that
+   transaction has committed, so a failed write is retried whole next tick.
 
 :func:`run_ticks` is the loop the app runs every ``Settings.track_tick_s``: an exception
 in a tick is logged and the next tick goes on. Ticks never overlap (a lock), so tests
@@ -49,7 +50,7 @@ from deconfliction.store.database import Database
 from deconfliction.store.schema import Notice
 from deconfliction.tactical import ArrayBackend, DetectionParams, RowRejection, select_backend
 from deconfliction.tracks.batch import TrackBatch, read_batch
-from deconfliction.tracks.conflicts import Hysteresis, OpenConflict, Step, step
+from deconfliction.tracks.conflicts import Hysteresis, OpenConflict, Step, step, within
 from deconfliction.tracks.context import LIVE_STATES, TickContext
 from deconfliction.tracks.engine import (
     NONCONFORMING,
@@ -64,6 +65,7 @@ from deconfliction.tracks.engine import (
     track_volume,
 )
 from deconfliction.tracks.records import (
+    Deadlines,
     open_conflict,
     party_names,
     resolve_conflict,
@@ -278,12 +280,15 @@ class TrackService:
         if len(snapshot) == 0 and not self._open:
             return TickReport(now, engine_s=time.perf_counter() - started)
         stages = self._judge(snapshot, now)
-        plan = step(
-            self._open,
-            stages.findings,
-            judged=stages.judged,
-            present=snapshot.ids,
-            policy=self._policy,
+        plan = within(
+            step(
+                self._open,
+                stages.findings,
+                judged=stages.judged,
+                present=snapshot.ids,
+                policy=self._policy,
+            ),
+            self._settings.track_max_writes,
         )
         judged_at = time.perf_counter()
         after = self._write(plan, now) if plan.writes else dict(plan.kept)
@@ -323,18 +328,18 @@ class TrackService:
 
     def _write(self, plan: Step, now: datetime) -> dict[Key, OpenConflict]:
         after = dict(plan.kept)
-        defaults = self._settings.ack_deadlines
         with self._db.transaction() as session:
             lock_head(session)
+            deadlines = Deadlines(session, self._settings.ack_deadlines, now)
             parties = {s.party for f in plan.opened for s in f.sides}
             parties |= {s.party for _, f in plan.updated for s in f.sides}
             parties |= {p for c, _ in plan.resolved for p in c.alerts}
             names = party_names(session, parties)
             for finding in plan.opened:
-                after[finding.key] = open_conflict(session, finding, names, defaults, now)
+                after[finding.key] = open_conflict(session, finding, names, deadlines, now)
             for conflict, finding in plan.updated:
                 after[finding.key] = update_conflict(
-                    session, conflict, finding, names, defaults, now
+                    session, conflict, finding, names, deadlines, now
                 )
             for conflict, reason in plan.resolved:
                 resolve_conflict(session, conflict.conflict_id, reason, names, now)
