@@ -58,6 +58,7 @@ class NatsBus:
         )
         self._client.options["max_reconnect_attempts"] = -1  # once up: reconnect for ever
         await self._client.subscribe(f"{self._prefix}.*", cb=self._on_message)
+        await self._client.flush()  # the server has the subscription before start returns
 
     def notify(self, party_ids: Iterable[int]) -> None:
         ids = set(party_ids)

@@ -134,7 +134,7 @@ class Escalation:
                     **_payload(kind, item, names[owner_id], names[other_id], missed),
                 }
                 self._record(session, kind, "unacknowledged", item, names[owner_id], payload, now)
-                for party_id in sorted((owner_id, other_id)):
+                for party_id in sorted({owner_id, other_id}):
                     publish(
                         session,
                         party_id=party_id,
