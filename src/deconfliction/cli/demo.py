@@ -238,32 +238,35 @@ def demo(
                 title="Deconfliction demo",
             )
         )
-        with running_server(settings, port=0 if once else port) as base_url:
-            console.print(f"service running at [bold]{base_url}[/] (database {url})")
-            _run_scenario(base_url, tokens, datetime.now(UTC))
-            check = verify_database(db)
-            if check.first_break is not None:
+        try:
+            with running_server(settings, port=0 if once else port) as base_url:
+                console.print(f"service running at [bold]{base_url}[/] (database {url})")
+                _run_scenario(base_url, tokens, datetime.now(UTC))
+                check = verify_database(db)
+                if check.first_break is not None:
+                    console.print(
+                        f"[red]journal broken at entry {check.first_break.seq}[/]: "
+                        f"{check.first_break.reason}"
+                    )
+                    raise typer.Exit(1)
                 console.print(
-                    f"[red]journal broken at entry {check.first_break.seq}[/]: "
-                    f"{check.first_break.reason}"
+                    f"[green]journal intact[/]: {check.head_seq} entries, every one chained "
+                    f"to the one before (head {check.head_hash[:16]}…)"
                 )
-                raise typer.Exit(1)
-            console.print(
-                f"[green]journal intact[/]: {check.head_seq} entries, every one chained "
-                f"to the one before (head {check.head_hash[:16]}…)"
-            )
-            if once:
-                return
-            console.print(
-                f"\nStill serving at [bold]{base_url}[/] (docs at {base_url}/docs). "
-                "Tokens for trying the API:"
-            )
-            for name, token in tokens.items():
-                console.print(f"  {name}: {token}")
-            console.print("Ctrl-C stops.")
-            try:
-                while True:
-                    time.sleep(1)
-            except KeyboardInterrupt:
-                console.print("stopped")
-        db.dispose()
+                if once:
+                    return
+                console.print(
+                    f"\nStill serving at [bold]{base_url}[/] (API docs at {base_url}/docs, "
+                    f"operator console at {base_url}/console/). "
+                    "Tokens for trying the API:"
+                )
+                for name, token in tokens.items():
+                    console.print(f"  {name}: {token}")
+                console.print("Ctrl-C stops.")
+                try:
+                    while True:
+                        time.sleep(1)
+                except KeyboardInterrupt:
+                    console.print("stopped")
+        finally:
+            db.dispose()
