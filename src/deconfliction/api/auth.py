@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from contextlib import suppress
 from typing import Annotated
 
-from fastapi import Depends, Request
+import anyio
+from anyio import to_thread
+from fastapi import Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from deconfliction.api.services import Services
 from deconfliction.errors import AuthenticationError
 from deconfliction.parties import PartyRef
 
-__all__ = ["CurrentParty", "current_party", "services"]
+__all__ = ["CurrentParty", "current_party", "services", "websocket_party"]
 
 _bearer = HTTPBearer(auto_error=False, description="The party's token (deconfliction party add)")
 
@@ -35,3 +39,26 @@ def current_party(
 
 
 CurrentParty = Annotated[PartyRef, Depends(current_party)]
+
+
+async def websocket_party(websocket: WebSocket, svc: Services, timeout_s: float) -> PartyRef:
+    """The party a WebSocket acts as: from its ``Authorization: Bearer`` header, or, for
+    clients that cannot set headers (browsers), from ``{"token": "..."}`` sent as the
+    first message within ``timeout_s`` seconds."""
+    header = websocket.headers.get("authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
+    else:
+        token = ""
+        with anyio.move_on_after(timeout_s):
+            first = await websocket.receive_text()
+            with suppress(ValueError, AttributeError):
+                token = str(json.loads(first).get("token", ""))
+        if not token:
+            raise AuthenticationError(
+                'send \'Authorization: Bearer <token>\', or {"token": "<token>"} as the '
+                f"first message within {timeout_s:.0f} s"
+            )
+    return await to_thread.run_sync(svc.registry.authenticate, token.strip())

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from deconfliction.errors import DeconflictionError
 
-__all__ = ["PROBLEM_TYPE_PREFIX", "install", "problem"]
+__all__ = ["PROBLEM_TYPE_PREFIX", "install", "problem", "problem_document"]
 
 PROBLEM_TYPE_PREFIX = "urn:deconfliction:problem:"
 _log = logging.getLogger(__name__)
@@ -42,6 +42,18 @@ def problem(
     return JSONResponse(
         body, status_code=status, headers=headers, media_type="application/problem+json"
     )
+
+
+def problem_document(error: DeconflictionError) -> dict[str, Any]:
+    """An error as the body of a problem sent over a WebSocket (status, code, title,
+    detail and the error's facts)."""
+    return {
+        "status": error.status,
+        "code": error.code,
+        "title": error.title,
+        "detail": error.message,
+        **error.detail,
+    }
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:

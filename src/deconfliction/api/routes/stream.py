@@ -40,11 +40,12 @@ from anyio import to_thread
 from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 
-from deconfliction.api.auth import CurrentParty, services
+from deconfliction.api.auth import CurrentParty, services, websocket_party
+from deconfliction.api.problems import problem_document
 from deconfliction.api.services import Services
 from deconfliction.bus import BusClosedError
 from deconfliction.delivery.stream import CARRIERS, EventPage
-from deconfliction.errors import AuthenticationError, DeconflictionError, ValidationError
+from deconfliction.errors import DeconflictionError, ValidationError
 from deconfliction.parties import PartyRef
 
 __all__ = ["AUTH_TIMEOUT_S", "RECHECK_S", "SEND_BUFFER", "SEND_TIMEOUT_S", "router"]
@@ -148,14 +149,7 @@ class _Closing(Exception):
 
 
 def _problem(error: DeconflictionError) -> _Closing:
-    body = {
-        "status": error.status,
-        "code": error.code,
-        "title": error.title,
-        "detail": error.message,
-        **error.detail,
-    }
-    return _Closing(4000 + error.status, body)
+    return _Closing(4000 + error.status, problem_document(error))
 
 
 @router.websocket("/v1/stream")
@@ -163,7 +157,7 @@ async def stream(websocket: WebSocket, after: int = 0) -> None:
     svc: Services = websocket.app.state.services
     await websocket.accept()
     try:
-        party = await _authenticate(websocket, svc)
+        party = await websocket_party(websocket, svc, AUTH_TIMEOUT_S)
         page = await to_thread.run_sync(svc.deliveries.events, party, after, 1)
         if after > 0:
             svc.acks.submit(party, after)
@@ -186,28 +180,6 @@ async def _close(websocket: WebSocket, closing: _Closing) -> None:
             await websocket.send_json({"error": closing.problem})
         reason = "" if closing.problem is None else str(closing.problem["detail"])
         await websocket.close(closing.code, reason.encode()[:120].decode(errors="ignore"))
-
-
-async def _authenticate(websocket: WebSocket, svc: Services) -> PartyRef:
-    header = websocket.headers.get("authorization")
-    if header is not None:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
-    else:
-        token = ""
-        with anyio.move_on_after(AUTH_TIMEOUT_S):
-            first = await websocket.receive_text()
-            try:
-                token = str(json.loads(first).get("token", ""))
-            except (ValueError, AttributeError):
-                token = ""
-        if not token:
-            raise AuthenticationError(
-                'send \'Authorization: Bearer <token>\', or {"token": "<token>"} as the '
-                f"first message within {AUTH_TIMEOUT_S:.0f} s"
-            )
-    return await to_thread.run_sync(svc.registry.authenticate, token.strip())
 
 
 async def _serve(websocket: WebSocket, svc: Services, party: PartyRef, at: _Position) -> None:

@@ -35,10 +35,10 @@ from anyio import to_thread
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
-from deconfliction.api.auth import CurrentParty, services
+from deconfliction.api.auth import CurrentParty, services, websocket_party
+from deconfliction.api.problems import problem_document
 from deconfliction.api.services import Services
 from deconfliction.errors import (
-    AuthenticationError,
     DeconflictionError,
     PermissionDeniedError,
     ValidationError,
@@ -150,22 +150,12 @@ def live_alerts(party: CurrentParty, request: Request) -> list[TrackAlertOut]:
     ]
 
 
-def _problem(error: DeconflictionError) -> dict[str, Any]:
-    return {
-        "status": error.status,
-        "code": error.code,
-        "title": error.title,
-        "detail": error.message,
-        **error.detail,
-    }
-
-
 @router.websocket("/stream")
 async def stream(websocket: WebSocket) -> None:
     svc: Services = websocket.app.state.services
     await websocket.accept()
     try:
-        party = await _authenticate(websocket, svc)
+        party = await websocket_party(websocket, svc, AUTH_TIMEOUT_S)
         if party.role == Role.OBSERVER:
             raise PermissionDeniedError(
                 f"party {party.name!r} is an observer; only operators and authorities "
@@ -175,7 +165,7 @@ async def stream(websocket: WebSocket) -> None:
         return
     except DeconflictionError as error:
         with anyio.move_on_after(5), suppress(WebSocketDisconnect, RuntimeError, OSError):
-            await websocket.send_json({"error": _problem(error)})
+            await websocket.send_json({"error": problem_document(error)})
             await websocket.close(4000 + error.status)
         return
     await websocket.send_json(
@@ -200,33 +190,13 @@ async def _answer(svc: Services, party: PartyRef, text: str) -> dict[str, Any]:
         frame = None
     if not isinstance(frame, dict) or not isinstance(frame.get("states"), list):
         error = ValidationError('send batches as {"states": [...]} (optionally with "batch")')
-        return {"error": _problem(error)}
+        return {"error": problem_document(error)}
     try:
         report = await to_thread.run_sync(svc.tracks.report, party, frame["states"])
     except DeconflictionError as error:
-        answer: dict[str, Any] = {"error": _problem(error)}
+        answer: dict[str, Any] = {"error": problem_document(error)}
     else:
         answer = report_out(report).model_dump()
     if "batch" in frame:
         answer["batch"] = frame["batch"]
     return answer
-
-
-async def _authenticate(websocket: WebSocket, svc: Services) -> PartyRef:
-    header = websocket.headers.get("authorization")
-    if header is not None:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
-    else:
-        token = ""
-        with anyio.move_on_after(AUTH_TIMEOUT_S):
-            first = await websocket.receive_text()
-            with suppress(ValueError, AttributeError):
-                token = str(json.loads(first).get("token", ""))
-        if not token:
-            raise AuthenticationError(
-                'send \'Authorization: Bearer <token>\', or {"token": "<token>"} as the '
-                f"first message within {AUTH_TIMEOUT_S:.0f} s"
-            )
-    return await to_thread.run_sync(svc.registry.authenticate, token.strip())
