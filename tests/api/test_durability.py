@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -21,39 +15,7 @@ from deconfliction.parties import Registry
 from deconfliction.store.database import Database
 from deconfliction.store.schema import JournalEntry, JournalHead
 from tests.api.conftest import bearer, box, volume
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def _server(url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "deconfliction", "serve", "--port", str(port), "-d", url],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "the server did not start within 30 s"
-            time.sleep(0.1)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=10)
-        if process.stderr:
-            process.stderr.close()
+from tests.servers import free_port, served
 
 
 def test_answered_filings_survive_kill_9(tmp_path: Path) -> None:
@@ -62,9 +24,9 @@ def test_answered_filings_survive_kill_9(tmp_path: Path) -> None:
     db.migrate()
     _, token = Registry(db, SystemClock()).add("Alpha", "operator")
     db.dispose()
-    port = _free_port()
+    port = free_port()
     filed = []
-    with _server(url, port) as process, httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:
+    with served(url, port) as process, httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:
         for i in range(20):
             body = {
                 "title": f"sortie {i}",
@@ -78,7 +40,7 @@ def test_answered_filings_survive_kill_9(tmp_path: Path) -> None:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
 
-    with _server(url, port), httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:
+    with served(url, port), httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:
         for notice_id in filed:
             assert c.get(f"/v1/notices/{notice_id}", headers=bearer(token)).status_code == 200
     db = Database(url)

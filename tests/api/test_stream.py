@@ -12,13 +12,8 @@ import itertools
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +39,7 @@ from deconfliction.store.database import Database
 from tests.api.conftest import bearer
 from tests.conftest import MakeParty
 from tests.delivery.test_bus import NATS_URL, _nats_reachable
+from tests.servers import free_port, served
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -367,39 +363,6 @@ def _read_until_closed(ws: ClientConnection) -> tuple[list[dict[str, Any]], int 
         return frames, None if closed.rcvd is None else closed.rcvd.code
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def _served(url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "deconfliction", "serve", "--port", str(port), "-d", url],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "the server did not start within 30 s"
-            time.sleep(0.1)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=10)
-        if process.stderr:
-            process.stderr.close()
-
-
 def _delivered(base: str, token: str, count: int) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     while len(events) < count:
@@ -414,9 +377,9 @@ def _delivered(base: str, token: str, count: int) -> list[dict[str, Any]]:
 def test_a_kill_9_loses_nothing_answered_or_acknowledged(tmp_path: Path) -> None:
     url, tokens = _store(tmp_path, "Alpha", "Bravo")
     alpha, bravo = tokens["Alpha"], tokens["Bravo"]
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with _served(url, port) as process:
+    with served(url, port) as process:
         key = httpx.get(f"{base}/v1/journal/key").json()["public_key"]
         sent = []
         for i in range(10):
@@ -434,7 +397,7 @@ def test_a_kill_9_loses_nothing_answered_or_acknowledged(tmp_path: Path) -> None
         process.wait(timeout=10)
     assert [e["item"] for e in received] == sent
 
-    with _served(url, port):
+    with served(url, port):
         assert httpx.get(f"{base}/v1/journal/key").json()["public_key"] == key
         for i, message in enumerate(sent):
             stored = httpx.get(f"{base}/v1/messages/{message}", headers=bearer(alpha)).json()

@@ -5,12 +5,6 @@ from __future__ import annotations
 
 import gzip
 import re
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +21,7 @@ from deconfliction.journal.verify import verify_database
 from deconfliction.parties import Registry
 from deconfliction.store.database import Database
 from deconfliction.store.schema import Conflict, Party
+from tests.servers import free_port, served
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 
@@ -60,39 +55,6 @@ def _airborne(path: Path) -> set[str]:
     return {s.id for tick in CsvReplay(path) for s in tick.states}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def _served(url: str, port: int) -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "deconfliction", "serve", "--port", str(port), "-d", url],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "the server did not start within 30 s"
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stderr:
-            process.stderr.close()
-
-
 def test_replay_posts_each_partys_share_to_a_running_server(
     paris_slice: Path, tmp_path: Path
 ) -> None:
@@ -103,7 +65,9 @@ def test_replay_posts_each_partys_share_to_a_running_server(
     _, alpha_token = registry.add("Alpha", "operator")
     _, bravo_token = registry.add("Bravo", "operator")
     db.dispose()
-    with _served(url, _free_port()) as base:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with served(url, port):
         result = CliRunner().invoke(
             build(),
             [
@@ -166,7 +130,7 @@ def test_replay_says_what_is_wrong(paris_slice: Path, tmp_path: Path) -> None:
     no_token = runner.invoke(build(), ["replay", str(paris_slice), "--url", "http://x"])
     assert no_token.exit_code == 2
     assert "--token" in no_token.output
-    closed = f"http://127.0.0.1:{_free_port()}"
+    closed = f"http://127.0.0.1:{free_port()}"
     down = runner.invoke(build(), ["replay", str(paris_slice), "--url", closed, "-t", "dcf_x"])
     assert down.exit_code == 2
     assert "cannot reach" in down.output
