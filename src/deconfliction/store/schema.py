@@ -172,7 +172,13 @@ class VolumeCell(Base):
 
 
 class Conflict(Base):
-    """Two things of different parties that meet; ``a`` is the one filed later."""
+    """Two things that meet. Which side is ``a``, by ``kind``:
+
+    * ``notice-notice``: ``a`` is the notice filed later, ``b`` the stored one;
+    * ``track-track``: ``a`` is the party of the aircraft with the lower id;
+    * ``track-volume``: ``a`` is the aircraft's party, ``b`` the volume's owner;
+    * ``nonconforming``: both are the aircraft's party (its own notice).
+    """
 
     __tablename__ = "conflicts"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
