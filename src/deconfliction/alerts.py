@@ -31,6 +31,7 @@ __all__ = [
     "alert_view",
     "conflict_document",
     "conflict_view",
+    "publish_alert",
 ]
 
 ALERT_STATES = ("open", "acknowledged", "resolved")
@@ -91,6 +92,18 @@ def _time(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def publish_alert(session: Session, alert: Alert, kind: str, at: datetime) -> int:
+    """Tell the alert's party of it: an event carrying the alert as it now stands."""
+    return publish(
+        session,
+        party_id=alert.party_id,
+        kind=kind,
+        at=at,
+        item_id=alert.id,
+        payload=alert_document(alert_view(alert)),
+    )
+
+
 def alert_view(alert: Alert) -> AlertView:
     return AlertView(
         id=alert.id,
@@ -145,14 +158,7 @@ class AlertService:
                     alert.state = "acknowledged"
                 if EscalationState(alert.escalation_state).is_pending:
                     alert.escalation_state = EscalationState.STOPPED.value
-                publish(
-                    session,
-                    party_id=party.id,
-                    kind="alert.acknowledged",
-                    at=now,
-                    item_id=alert.id,
-                    payload=alert_document(alert_view(alert)),
-                )
+                publish_alert(session, alert, "alert.acknowledged", now)
                 entry = append(
                     session,
                     at=now,

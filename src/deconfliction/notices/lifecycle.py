@@ -40,7 +40,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from deconfliction.agreements.service import counterparts
-from deconfliction.alerts import alert_document, alert_view
+from deconfliction.alerts import publish_alert
 from deconfliction.clock import Clock
 from deconfliction.delivery.outbox import publish
 from deconfliction.errors import (
@@ -225,14 +225,7 @@ def withdraw(session: Session, notice: Notice, party: str, now: datetime, reason
             alert.state = "resolved"
             if EscalationState(alert.escalation_state).is_pending:
                 alert.escalation_state = EscalationState.STOPPED.value
-            publish(
-                session,
-                party_id=alert.party_id,
-                kind="alert.resolved",
-                at=now,
-                item_id=alert.id,
-                payload=alert_document(alert_view(alert)),
-            )
+            publish_alert(session, alert, "alert.resolved", now)
         append(
             session,
             at=now,

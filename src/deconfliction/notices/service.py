@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from deconfliction.agreements.policy import FilingPolicy
 from deconfliction.agreements.terms import Priority, Visibility
-from deconfliction.alerts import alert_document, alert_view, conflict_view
+from deconfliction.alerts import conflict_view, publish_alert
 from deconfliction.clock import Clock
 from deconfliction.core.volume import Buffers, Volume4D, overlap
 from deconfliction.delivery.outbox import publish
@@ -456,15 +456,8 @@ class NoticeService:
             },
         )
         session.flush()
-        for alert, (party_id, name, counterpart, own_notice, _) in zip(alerts, sides, strict=True):
-            publish(
-                session,
-                party_id=party_id,
-                kind="alert.created",
-                at=now,
-                item_id=alert.id,
-                payload=alert_document(alert_view(alert)),
-            )
+        for alert, (_, name, counterpart, own_notice, _) in zip(alerts, sides, strict=True):
+            publish_alert(session, alert, "alert.created", now)
             append(
                 session,
                 at=now,
