@@ -43,6 +43,7 @@ from deconfliction.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from deconfliction.idempotency import first_response
 from deconfliction.journal.chain import append, canonical_json, lock_head
 from deconfliction.journal.receipts import issue_receipt
 from deconfliction.parties import PartyRef, Role
@@ -505,15 +506,10 @@ class MessageService:
     def _replay(
         self, session: Session, sender: PartyRef, key: str, digest: str
     ) -> SendResult | None:
-        record = session.get(IdempotencyRecord, (sender.id, key))
-        if record is None:
+        first = first_response(session, sender.id, key, digest, "message")
+        if first is None:
             return None
-        if record.request_hash != digest:
-            raise IdempotencyKeyReusedError(
-                f"Idempotency-Key {key!r} was used for a different request; "
-                "use a new key for a new message"
-            )
-        message_id = json.loads(record.response).get("message_id")
+        message_id = first.get("message_id")
         message = session.get(Message, message_id) if message_id else None
         if message is None:
             raise IdempotencyKeyReusedError(

@@ -33,13 +33,13 @@ from deconfliction.clock import Clock
 from deconfliction.core.volume import Buffers, Volume4D, overlap
 from deconfliction.delivery.outbox import publish
 from deconfliction.errors import (
-    IdempotencyKeyReusedError,
     InvalidStateError,
     NotFoundError,
     PermissionDeniedError,
     StaleVersionError,
     ValidationError,
 )
+from deconfliction.idempotency import first_response
 from deconfliction.journal.chain import append, lock_head
 from deconfliction.notices.lifecycle import (
     approval_views,
@@ -519,15 +519,9 @@ class NoticeService:
     def _replay(
         self, session: Session, party: PartyRef, key: str, digest: str
     ) -> FilingResult | None:
-        record = session.get(IdempotencyRecord, (party.id, key))
-        if record is None:
+        first = first_response(session, party.id, key, digest, "filing")
+        if first is None:
             return None
-        if record.request_hash != digest:
-            raise IdempotencyKeyReusedError(
-                f"Idempotency-Key {key!r} was used for a different request; "
-                "use a new key for a new filing"
-            )
-        first = json.loads(record.response)
         notice = self._own(session, party, first["notice_id"])
         alerts = session.scalars(
             select(Alert)
