@@ -43,6 +43,8 @@ __all__ = [
 ]
 
 GENESIS = "0" * 64
+_HEAD_KEY = "deconfliction.journal_head"
+"""Key in ``Session.info``: the head row this transaction has locked."""
 
 
 def canonical_json(value: Any) -> str:
@@ -74,8 +76,13 @@ def lock_head(session: Session) -> JournalHead:
     """The head row, locked until the session's transaction ends (``FOR UPDATE``).
 
     Taken first, it makes a write transaction wait for every writer before it, so its
-    checks see their commits on every backend.
+    checks see their commits on every backend. The lock is taken once per transaction:
+    later calls in the same one return the row already held (a session is one
+    transaction here, see ``Database.transaction``).
     """
+    held = session.info.get(_HEAD_KEY)
+    if isinstance(held, JournalHead):
+        return held
     head = session.execute(
         select(JournalHead).where(JournalHead.id == 1).with_for_update()
     ).scalar_one_or_none()
@@ -84,6 +91,7 @@ def lock_head(session: Session) -> JournalHead:
             "the journal has no head row; the database is not migrated "
             "(any deconfliction command migrates it, or call Database.migrate())"
         )
+    session.info[_HEAD_KEY] = head
     return head
 
 
@@ -99,6 +107,8 @@ def append(
     """Add one entry in the session's transaction, locking the head so appends serialise.
 
     ``at`` must be aware; it is kept (and hashed) in UTC, as the store gives it back.
+    The entry and the head are written at the session's next flush (at the latest, its
+    commit), so the entries of one transaction go in together.
     """
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("journal entries need an aware datetime (UTC), not a naive one")
@@ -119,7 +129,6 @@ def append(
     )
     session.add(entry)
     head.seq, head.hash = seq, digest
-    session.flush()
     return entry
 
 

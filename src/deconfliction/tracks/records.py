@@ -231,6 +231,7 @@ def open_conflict(
     )
     _set_prediction(conflict, finding, None)
     session.add(conflict)
+    session.flush()  # the alerts below refer to it
     append(
         session,
         at=now,
