@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
-from deconfliction.delivery.outbox import publish
+from deconfliction.delivery.outbox import EventDraft, publish_many
 from deconfliction.errors import NotFoundError, ValidationError
 from deconfliction.journal.chain import append, lock_head
 from deconfliction.journal.receipts import issue_receipt
@@ -28,6 +28,7 @@ __all__ = [
     "ALERT_STATES",
     "AlertService",
     "alert_document",
+    "alert_event",
     "alert_view",
     "conflict_document",
     "conflict_view",
@@ -92,16 +93,14 @@ def _time(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def alert_event(alert: Alert, kind: str, at: datetime) -> EventDraft:
+    """The event that tells the alert's party of it, carrying the alert as it now stands."""
+    return EventDraft(alert.party_id, kind, alert_document(alert_view(alert)), at, alert.id)
+
+
 def publish_alert(session: Session, alert: Alert, kind: str, at: datetime) -> int:
-    """Tell the alert's party of it: an event carrying the alert as it now stands."""
-    return publish(
-        session,
-        party_id=alert.party_id,
-        kind=kind,
-        at=at,
-        item_id=alert.id,
-        payload=alert_document(alert_view(alert)),
-    )
+    """Tell the alert's party of it (:func:`alert_event`); returns the event's seq."""
+    return publish_many(session, [alert_event(alert, kind, at)])[0]
 
 
 def alert_view(alert: Alert) -> AlertView:

@@ -354,8 +354,8 @@ def test_a_failure_mid_transaction_leaves_nothing_stored(
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    # by then the notice, its volumes, cells and journal entry are written, uncommitted
-    monkeypatch.setattr(NoticeService, "_record_conflict", explode)
+    # by then the notice, its volumes and cells are written and its journal entry added, uncommitted
+    monkeypatch.setattr(NoticeService, "_record_conflicts", explode)
     with pytest.raises(RuntimeError, match="disk on fire"):
         service.file(bravo, draft(vol(EAST)), idempotency_key="k")
     with pytest.raises(RuntimeError, match="disk on fire"):

@@ -28,27 +28,33 @@ __all__ = [
     "index_rows",
     "volume_from_row",
     "volume_row",
+    "volume_values",
 ]
 
 _CHUNK = 2_000
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
-def volume_row(notice_id: str, party_id: int, position: int, volume: Volume4D) -> Volume:
-    """The stored form of one volume."""
+def volume_values(notice_id: str, party_id: int, position: int, volume: Volume4D) -> dict[str, Any]:
+    """The stored form of one volume, as the values of a ``volumes`` row (no id)."""
     fp = volume.footprint
-    return Volume(
-        notice_id=notice_id,
-        party_id=party_id,
-        position=position,
-        geometry=json.dumps(fp.to_geojson()),
-        radius_m=fp.radius_m,
-        shape_wkb=shapely.to_wkb(fp.shape),
-        lower_m=volume.lower_m,
-        upper_m=volume.upper_m,
-        start_at=volume.start,
-        end_at=volume.end,
-    )
+    return {
+        "notice_id": notice_id,
+        "party_id": party_id,
+        "position": position,
+        "geometry": json.dumps(fp.to_geojson()),
+        "radius_m": fp.radius_m,
+        "shape_wkb": shapely.to_wkb(fp.shape),
+        "lower_m": volume.lower_m,
+        "upper_m": volume.upper_m,
+        "start_at": volume.start,
+        "end_at": volume.end,
+    }
+
+
+def volume_row(notice_id: str, party_id: int, position: int, volume: Volume4D) -> Volume:
+    """The stored form of one volume, as a row object."""
+    return Volume(**volume_values(notice_id, party_id, position, volume))
 
 
 def volume_from_row(row: Volume) -> Volume4D:

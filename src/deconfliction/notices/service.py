@@ -27,11 +27,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from deconfliction.agreements.policy import FilingPolicy
-from deconfliction.agreements.terms import Priority, Visibility
-from deconfliction.alerts import conflict_view, publish_alert
+from deconfliction.agreements.terms import Visibility
+from deconfliction.alerts import alert_event, conflict_view
 from deconfliction.clock import Clock
 from deconfliction.core.volume import Buffers, Volume4D, overlap
-from deconfliction.delivery.outbox import publish
+from deconfliction.delivery.outbox import publish, publish_many
 from deconfliction.errors import (
     InvalidStateError,
     NotFoundError,
@@ -61,7 +61,7 @@ from deconfliction.notices.search import (
     candidate_ids,
     index_rows,
     volume_from_row,
-    volume_row,
+    volume_values,
 )
 from deconfliction.parties import PartyRef, Role
 from deconfliction.settings import Settings
@@ -339,25 +339,18 @@ class NoticeService:
     ) -> tuple[list[ConflictView], set[int]]:
         """Store and index the volumes, recording every conflict; returns the conflicts
         and the ids of the parties met."""
-        found: list[ConflictView] = []
-        met: set[int] = set()
+        met: list[tuple[int, Match]] = []
+        cells: list[dict[str, Any]] = []
         for position, volume in enumerate(volumes):
-            matches = self._matches(session, volume, policy)
-            row = volume_row(notice.id, party.id, position, volume)
-            session.add(row)
-            session.flush()
-            session.execute(insert(VolumeCell), index_rows(row.id, party.id, volume))
-            for match in matches:
-                other = match.row.party_id
-                priority = policy.priority(other, notice.lead_time_s)
-                deadline = policy.deadline(other, priority, now)
-                found.append(
-                    self._record_conflict(
-                        session, notice, party, position, match, now, priority, deadline
-                    )
-                )
-                met.add(other)
-        return found, met
+            met.extend((position, m) for m in self._matches(session, volume, policy))
+            volume_id = session.execute(
+                insert(Volume).returning(Volume.id),
+                volume_values(notice.id, party.id, position, volume),
+            ).scalar_one()
+            cells.extend(index_rows(volume_id, party.id, volume))
+        session.execute(insert(VolumeCell), cells)
+        found = self._record_conflicts(session, notice, party, met, policy, now)
+        return found, {match.row.party_id for _, match in met}
 
     @staticmethod
     def _matches(session: Session, volume: Volume4D, policy: FilingPolicy) -> list[Match]:
@@ -372,109 +365,120 @@ class NoticeService:
                     matches.append(Match(row, found))
         return matches
 
-    def _record_conflict(
+    def _record_conflicts(
         self,
         session: Session,
         notice: Notice,
         party: PartyRef,
-        position: int,
-        match: Match,
+        met: list[tuple[int, Match]],
+        policy: FilingPolicy,
         now: datetime,
-        priority: Priority,
-        deadline: datetime,
-    ) -> ConflictView:
-        other = session.get(Party, match.row.party_id)
-        assert other is not None
-        o = match.overlap
-        geometry = json.dumps(geometry_json(o.footprint))
-        conflict = Conflict(
-            id=new_id("cfl"),
-            kind="notice-notice",
-            state="open",
-            a_party_id=party.id,
-            b_party_id=other.id,
-            a_notice_id=notice.id,
-            b_notice_id=match.row.notice_id,
-            a_position=position,
-            b_position=match.row.position,
-            geometry=geometry,
-            lower_m=o.lower_m,
-            upper_m=o.upper_m,
-            start_at=o.start,
-            end_at=o.end,
-            detected_at=now,
+    ) -> list[ConflictView]:
+        """Store each conflict, an alert for each side, their events and journal entries,
+        a few statements for them all; returns the conflicts as the filer sees them."""
+        if not met:
+            return []
+        others = {match.row.party_id for _, match in met}
+        names: dict[int, str] = dict(
+            session.execute(select(Party.id, Party.name).where(Party.id.in_(others))).all()
         )
-        session.add(conflict)
-        session.flush()
-        sides = (
-            (party.id, party.name, other.name, notice.id, position),
-            (other.id, other.name, party.name, match.row.notice_id, match.row.position),
-        )
-        alerts = []
-        for party_id, _name, counterpart, own_notice, own_position in sides:
-            alert = Alert(
-                id=new_id("alt"),
-                party_id=party_id,
-                conflict_id=conflict.id,
-                kind="notice-notice",
-                state="open",
-                priority=priority.value,
-                counterpart=counterpart,
-                notice_id=own_notice,
-                position=own_position,
-                geometry=geometry,
-                lower_m=o.lower_m,
-                upper_m=o.upper_m,
-                start_at=o.start,
-                end_at=o.end,
-                created_at=now,
-                ack_deadline=deadline,
-                escalation_tier=0,
-                escalation_state=EscalationState.NONE.value,
+        conflicts: list[dict[str, Any]] = []
+        alerts: list[Alert] = []
+        entries: list[tuple[str, str, str, dict[str, Any]]] = []  # kind, party, subject, payload
+        for position, match in met:
+            other, o = match.row.party_id, match.overlap
+            priority = policy.priority(other, notice.lead_time_s)
+            deadline = policy.deadline(other, priority, now)
+            geometry = geometry_json(o.footprint)
+            text = json.dumps(geometry)
+            conflict_id = new_id("cfl")
+            conflicts.append(
+                {
+                    "id": conflict_id,
+                    "kind": "notice-notice",
+                    "state": "open",
+                    "a_party_id": party.id,
+                    "b_party_id": other,
+                    "a_notice_id": notice.id,
+                    "b_notice_id": match.row.notice_id,
+                    "a_position": position,
+                    "b_position": match.row.position,
+                    "geometry": text,
+                    "lower_m": o.lower_m,
+                    "upper_m": o.upper_m,
+                    "start_at": o.start,
+                    "end_at": o.end,
+                    "detected_at": now,
+                }
             )
-            session.add(alert)
-            alerts.append(alert)
-        summary = {
-            "conflict": conflict.id,
-            "kind": conflict.kind,
-            "geometry": json.loads(geometry),
-            "lower_m": o.lower_m,
-            "upper_m": o.upper_m,
-            "start": o.start.isoformat(),
-            "end": o.end.isoformat(),
-        }
-        append(
-            session,
-            at=now,
-            kind="conflict.detected",
-            party=party.name,
-            subject=conflict.id,
-            payload={
-                **summary,
-                "parties": [party.name, other.name],
-                "notices": [notice.id, match.row.notice_id],
-            },
-        )
-        session.flush()
-        for alert, (_, name, counterpart, own_notice, _) in zip(alerts, sides, strict=True):
-            publish_alert(session, alert, "alert.created", now)
-            append(
-                session,
-                at=now,
-                kind="alert.created",
-                party=name,
-                subject=alert.id,
-                payload={
-                    **summary,
-                    "alert": alert.id,
-                    "counterpart": counterpart,
-                    "notice": own_notice,
-                    "priority": priority.value,
-                    "ack_deadline": deadline.isoformat(),
-                },
+            summary = {
+                "conflict": conflict_id,
+                "kind": "notice-notice",
+                "geometry": geometry,
+                "lower_m": o.lower_m,
+                "upper_m": o.upper_m,
+                "start": o.start.isoformat(),
+                "end": o.end.isoformat(),
+            }
+            entries.append(
+                (
+                    "conflict.detected",
+                    party.name,
+                    conflict_id,
+                    {
+                        **summary,
+                        "parties": [party.name, names[other]],
+                        "notices": [notice.id, match.row.notice_id],
+                    },
+                )
             )
-        session.flush()
-        return conflict_view(alerts[0])
+            sides = (
+                (party.id, party.name, names[other], notice.id, position),
+                (other, names[other], party.name, match.row.notice_id, match.row.position),
+            )
+            for party_id, name, counterpart, own_notice, own_position in sides:
+                alert = Alert(
+                    id=new_id("alt"),
+                    party_id=party_id,
+                    conflict_id=conflict_id,
+                    kind="notice-notice",
+                    state="open",
+                    priority=priority.value,
+                    counterpart=counterpart,
+                    notice_id=own_notice,
+                    position=own_position,
+                    geometry=text,
+                    lower_m=o.lower_m,
+                    upper_m=o.upper_m,
+                    start_at=o.start,
+                    end_at=o.end,
+                    created_at=now,
+                    ack_deadline=deadline,
+                    escalation_tier=0,
+                    escalation_state=EscalationState.NONE.value,
+                )
+                alerts.append(alert)
+                entries.append(
+                    (
+                        "alert.created",
+                        name,
+                        alert.id,
+                        {
+                            **summary,
+                            "alert": alert.id,
+                            "counterpart": counterpart,
+                            "notice": own_notice,
+                            "priority": priority.value,
+                            "ack_deadline": deadline.isoformat(),
+                        },
+                    )
+                )
+        session.execute(insert(Conflict), conflicts)
+        session.add_all(alerts)
+        publish_many(session, [alert_event(alert, "alert.created", now) for alert in alerts])
+        for kind, name, subject, payload in entries:
+            append(session, at=now, kind=kind, party=name, subject=subject, payload=payload)
+        return [conflict_view(alert) for alert in alerts[::2]]
 
     @staticmethod
     def _announce(
