@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 
 import pytest
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from deconfliction.clock import ManualClock
 from deconfliction.delivery.outbox import publish
 from deconfliction.delivery.stream import AckBatcher, Deliveries, GroupCommit, check_after
-from deconfliction.errors import ValidationError
+from deconfliction.errors import DeconflictionError, ValidationError
 from deconfliction.hotline.messages import MessageDraft, MessageService
 from deconfliction.journal.receipts import RECEIPT_TYPE, ensure_service_key, item_hash
 from deconfliction.parties import PartyRef
@@ -297,3 +297,43 @@ def test_a_round_commits_many_units_and_a_refused_one_fails_alone(
     page = Deliveries(database, clock).events(alpha, 0)
     assert [e.payload["n"] for e in page.events] == [0, 1, 3]
     assert [e.seq for e in page.events] == [1, 2, 3]  # the refused unit left no gap
+
+
+def test_items_for_a_batch_function_share_one_call_and_a_refused_one_fails_alone(
+    database: Database, clock: ManualClock, make_party: MakeParty
+) -> None:
+    alpha, _ = make_party("Alpha")
+    calls: list[list[int]] = []
+
+    def notes(session: Session, items: Sequence[int]) -> list[int | DeconflictionError]:
+        calls.append(list(items))
+        kept = [n for n in items if n != 2]
+        for n in kept:
+            publish(session, party_id=alpha.id, kind="note", payload={"n": n}, at=clock.now())
+        return [ValidationError("two is refused") if n == 2 else n * 10 for n in items]
+
+    def crash(session: Session, items: Sequence[int]) -> list[int | DeconflictionError]:
+        publish(session, party_id=alpha.id, kind="note", payload={"n": -1}, at=clock.now())
+        raise RuntimeError("a bug")
+
+    def unit(session: Session) -> str:
+        return "unit"
+
+    async def main() -> None:
+        writer = GroupCommit(database)
+        futures = [writer.submit_batched(notes, n) for n in range(4)]
+        futures.insert(1, writer.submit(unit))
+        runner = asyncio.create_task(writer.run())
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        assert [outcomes[i] for i in (0, 1, 2, 4)] == [0, "unit", 10, 30]
+        assert isinstance(outcomes[3], ValidationError)
+        with pytest.raises(RuntimeError, match="a bug"):
+            await asyncio.gather(writer.submit_batched(notes, 9), writer.submit_batched(crash, 0))
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+
+    asyncio.run(main())
+    assert calls == [[0, 1, 2, 3], [9]]  # one call per round; the crashed round is undone
+    page = Deliveries(database, clock).events(alpha, 0)
+    assert [e.payload["n"] for e in page.events] == [0, 1, 3]
+    assert [e.seq for e in page.events] == [1, 2, 3]

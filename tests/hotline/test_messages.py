@@ -17,7 +17,14 @@ from deconfliction.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from deconfliction.hotline.messages import MAX_TEXT, MessageDraft, MessageService, Reference
+from deconfliction.hotline.messages import (
+    MAX_TEXT,
+    MessageDraft,
+    MessageService,
+    Reference,
+    SendRequest,
+    SendResult,
+)
 from deconfliction.journal.receipts import (
     RECEIPT_TYPE,
     ensure_service_key,
@@ -278,3 +285,46 @@ def test_a_message_keeps_its_text_exactly(
     sent = messages.send(parties[0], MessageDraft(text, to="Bravo")).message
     assert messages.get(parties[1], sent.id).text == text
     assert json.loads(json.dumps(sent.content()))["text"] == text
+
+
+def test_many_messages_sent_together_each_get_their_own_outcome(
+    database: Database, clock: ManualClock, messages: MessageService, parties: tuple[PartyRef, ...]
+) -> None:
+    alpha, bravo, charlie = parties
+    earlier = messages.send(alpha, MessageDraft("earlier", to="Bravo"), idempotency_key="k0")
+    requests = [
+        SendRequest(alpha, MessageDraft("one", to="Bravo"), "k1"),
+        SendRequest(alpha, MessageDraft("nobody", to="Delta")),
+        SendRequest(alpha, MessageDraft("one", to="Bravo"), "k1"),  # a retry in the same round
+        SendRequest(alpha, MessageDraft("not one", to="Bravo"), "k1"),
+        SendRequest(alpha, MessageDraft("earlier", to="Bravo"), "k0"),
+        SendRequest(bravo, MessageDraft("two", to="Charlie"), "k1"),  # keys are per party
+        SendRequest(charlie, MessageDraft("three", to="Bravo")),
+    ]
+    with database.transaction() as session:
+        outcomes = messages.send_many(session, requests)
+    one, nobody, retry, reused, replay, two, three = outcomes
+    assert isinstance(one, SendResult)
+    assert isinstance(retry, SendResult)
+    assert (one.replayed, retry.replayed, retry.message) == (False, True, one.message)
+    assert isinstance(nobody, NotFoundError)
+    assert isinstance(reused, IdempotencyKeyReusedError)
+    assert isinstance(replay, SendResult)
+    assert replay.replayed
+    assert replay.message == earlier.message
+    assert isinstance(two, SendResult)
+    assert isinstance(three, SendResult)
+    assert [(m.sender, m.recipient) for m in (two.message, three.message)] == [
+        ("Bravo", "Charlie"),
+        ("Charlie", "Bravo"),
+    ]
+    inbox = _events(database, clock, bravo)
+    assert [(kind, p["text"]) for kind, p in inbox] == [
+        ("message.received", "earlier"),
+        ("message.received", "one"),
+        ("message.received", "three"),
+    ]
+    assert [p["text"] for _, p in _events(database, clock, charlie)] == ["two"]
+    for sent in (one, two, three):
+        assert _journal(database, sent.message.id) == ["message.sent"]
+    assert messages.get(bravo, one.message.id) == one.message

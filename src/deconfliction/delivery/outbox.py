@@ -5,24 +5,40 @@ party row's counter, incremented under that row's write lock, so concurrent
 transactions on any backend get distinct, ordered numbers. Streams read the rows (the
 source of truth) and are only woken by the parties recorded in ``session.info``, which
 :class:`~deconfliction.store.database.Database` hands to its commit listeners.
+
+:func:`publish_many` numbers and writes many events in two statements, however many
+there are: one counter update for all their parties, one insert.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import case, insert, update
 from sqlalchemy.orm import Session
 
 from deconfliction.store.schema import Event, Party
 
-__all__ = ["PUBLISHED_KEY", "publish"]
+__all__ = ["PUBLISHED_KEY", "EventDraft", "publish", "publish_many"]
 
 PUBLISHED_KEY = "deconfliction.published_parties"
 """Key in ``Session.info``: the set of party ids that got an event in this transaction."""
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """One event to publish: for whom, what, when, about which item, with what payload."""
+
+    party_id: int
+    kind: str
+    payload: Mapping[str, Any]
+    at: datetime
+    item_id: str | None = None
 
 
 def publish(
@@ -35,21 +51,42 @@ def publish(
     item_id: str | None = None,
 ) -> int:
     """Add one event for ``party_id`` and return its sequence number."""
-    seq = session.execute(
+    return publish_many(session, [EventDraft(party_id, kind, payload, at, item_id)])[0]
+
+
+def publish_many(session: Session, drafts: Sequence[EventDraft]) -> list[int]:
+    """Add the events, each party's in the order given; returns their sequence numbers."""
+    if not drafts:
+        return []
+    counts = Counter(d.party_id for d in drafts)
+    bump = case(counts, value=Party.id) if len(counts) > 1 else next(iter(counts.values()))
+    rows = session.execute(
         update(Party)
-        .where(Party.id == party_id)
-        .values(event_seq=Party.event_seq + 1)
-        .returning(Party.event_seq)
-    ).scalar_one()
-    session.add(
-        Event(
-            party_id=party_id,
-            seq=seq,
-            kind=kind,
-            item_id=item_id,
-            payload=json.dumps(payload, separators=(",", ":")),
-            created_at=at,
+        .where(Party.id.in_(counts))
+        .values(event_seq=Party.event_seq + bump)
+        .returning(Party.id, Party.event_seq)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if len(rows) != len(counts):
+        missing = sorted(set(counts) - {party_id for party_id, _ in rows})
+        raise ValueError(f"no parties {missing} to publish to")
+    next_seq = {party_id: int(last) - counts[party_id] + 1 for party_id, last in rows}
+    seqs: list[int] = []
+    values: list[dict[str, Any]] = []
+    for draft in drafts:
+        seq = next_seq[draft.party_id]
+        next_seq[draft.party_id] = seq + 1
+        seqs.append(seq)
+        values.append(
+            {
+                "party_id": draft.party_id,
+                "seq": seq,
+                "kind": draft.kind,
+                "item_id": draft.item_id,
+                "payload": json.dumps(draft.payload, separators=(",", ":")),
+                "created_at": draft.at,
+            }
         )
-    )
-    session.info.setdefault(PUBLISHED_KEY, set()).add(party_id)
-    return int(seq)
+    session.execute(insert(Event), values)
+    session.info.setdefault(PUBLISHED_KEY, set()).update(counts)
+    return seqs

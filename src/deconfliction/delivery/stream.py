@@ -26,7 +26,7 @@ import json
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -62,6 +62,11 @@ MAX_PAGE = 1_000
 """The most events one read returns."""
 
 T = TypeVar("T")
+A = TypeVar("A")
+Batch = Callable[[Session, Sequence[A]], Sequence[T | DeconflictionError]]
+"""A batch function: items in, each item's result (or the error refusing it) out."""
+_Job = tuple[Batch[Any, Any] | None, Any]
+"""A queued job: a batch function and its item, or ``None`` and a unit of work."""
 _ITEM_KINDS = {kind: item for item, kind in DELIVERED_EVENT_KINDS.items()}
 CARRIERS = frozenset(_ITEM_KINDS)
 """The kinds of events that carry an item whose delivery is recorded when acknowledged."""
@@ -240,21 +245,36 @@ class GroupCommit:
 
     Every unit queued while a round commits goes into the next round, each in its own
     savepoint: a unit that fails with a :class:`~deconfliction.errors.DeconflictionError`
-    fails alone, anything else fails its whole round. With one hash chain every write
-    waits for the one before it to commit; rounds are how many writes share one commit.
-    :meth:`submit` is called in the event loop that runs :meth:`run`.
+    fails alone, anything else fails its whole round. Items queued for a batch function
+    (:meth:`submit_batched`) go to it together, one call per round and no savepoint, so
+    that their writes share statements as well as the commit: the function refuses an
+    item by returning its error (and writing nothing of it); anything it raises fails
+    the round. With one hash chain every write waits for
+    the one before it to commit; rounds are how many writes share one commit.
+    :meth:`submit` and :meth:`submit_batched` are called in the event loop that runs
+    :meth:`run`.
     """
 
     def __init__(self, db: Database, max_units: int = 500) -> None:
         self._db = db
         self._max_units = max_units
-        self._queue: deque[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = deque()
+        self._queue: deque[tuple[_Job, asyncio.Future[Any]]] = deque()
         self._wake = asyncio.Event()
 
     def submit(self, unit: Callable[[Session], T]) -> asyncio.Future[T]:
         """Queue ``unit(session)``; the future has its result once the round committed."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append((unit, future))
+        return self._queue_job((None, unit))
+
+    def submit_batched(self, batch: Batch[A, T], item: A) -> asyncio.Future[T]:
+        """Queue ``item`` for ``batch``: the items queued for one batch function in a round
+        go to one call, ``batch(session, items)``, which returns each item's result in its
+        place, or the DeconflictionError that refused it (having written nothing of it).
+        The future has the item's result, or that error, once the round committed."""
+        return self._queue_job((batch, item))
+
+    def _queue_job(self, job: _Job) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append((job, future))
         self._wake.set()
         return future
 
@@ -267,7 +287,7 @@ class GroupCommit:
                 count = min(len(self._queue), self._max_units)
                 batch = [self._queue.popleft() for _ in range(count)]
                 try:
-                    outcomes = await to_thread.run_sync(self._commit, [u for u, _ in batch])
+                    outcomes = await to_thread.run_sync(self._commit, [j for j, _ in batch])
                 except Exception as exc:
                     _log.exception("a round of %d units failed", len(batch))
                     outcomes = [(False, exc)] * len(batch)
@@ -279,15 +299,23 @@ class GroupCommit:
                     else:
                         future.set_exception(value)
 
-    def _commit(self, units: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
-        outcomes: list[tuple[bool, Any]] = []
+    def _commit(self, jobs: list[_Job]) -> list[tuple[bool, Any]]:
+        outcomes: list[tuple[bool, Any]] = [(False, None)] * len(jobs)
+        batches: dict[Batch[Any, Any], list[int]] = {}
         with self._db.transaction() as session:
-            for unit in units:
+            for i, (batch, job) in enumerate(jobs):
+                if batch is not None:
+                    batches.setdefault(batch, []).append(i)
+                    continue
                 try:
                     with session.begin_nested():
-                        outcomes.append((True, unit(session)))
+                        outcomes[i] = (True, job(session))
                 except DeconflictionError as error:
-                    outcomes.append((False, error))
+                    outcomes[i] = (False, error)
+            for batch, members in batches.items():
+                results = batch(session, [jobs[i][1] for i in members])
+                for i, result in zip(members, results, strict=True):
+                    outcomes[i] = (not isinstance(result, DeconflictionError), result)
         return outcomes
 
 

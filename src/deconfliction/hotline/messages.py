@@ -32,12 +32,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
-from deconfliction.delivery.outbox import publish
+from deconfliction.delivery.outbox import EventDraft, publish, publish_many
 from deconfliction.errors import (
+    DeconflictionError,
     IdempotencyKeyReusedError,
     NotFoundError,
     PermissionDeniedError,
@@ -48,7 +49,7 @@ from deconfliction.journal.chain import append, canonical_json, lock_head
 from deconfliction.journal.receipts import issue_receipt
 from deconfliction.parties import PartyRef, Role
 from deconfliction.store.database import Database
-from deconfliction.store.schema import IdempotencyRecord, Message, Party
+from deconfliction.store.schema import IdempotencyRecord, Message, Party, ServiceKey
 
 __all__ = [
     "BOXES",
@@ -60,6 +61,7 @@ __all__ = [
     "MessageService",
     "MessageView",
     "Reference",
+    "SendRequest",
     "SendResult",
     "record_deliveries",
 ]
@@ -133,6 +135,15 @@ class SendResult:
 
     message: MessageView
     replayed: bool = False
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """One message to send: who sends what, with an optional Idempotency-Key."""
+
+    sender: PartyRef
+    draft: MessageDraft
+    idempotency_key: str | None = None
 
 
 class DeadlinePolicy(Protocol):
@@ -218,30 +229,115 @@ def _check_draft(sender: PartyRef, draft: MessageDraft) -> None:
 
 
 def _deliver(
-    session: Session, message: Message, recipient: PartyRef, sender: str, at: datetime
+    session: Session, deliveries: Sequence[tuple[Message, PartyRef, str]], at: datetime
 ) -> None:
-    """Record the delivery: time, signed receipt (journal entry), event to the sender."""
-    message.delivered_at = at
-    content = _view(message, {message.sender_id: sender, recipient.id: recipient.name}).content()
-    receipt = issue_receipt(
-        session,
-        recipient,
-        "message",
-        message.id,
-        "delivered",
-        at,
-        content,
-        details={"from": sender, "to": recipient.name},
-        fresh=True,  # delivered_at was unset: its receipt cannot exist
+    """Record deliveries (message, its recipient, its sender's name): the time, a signed
+    receipt (journal entry) each, and the events to the senders."""
+    if not deliveries:
+        return
+    # Held for the whole loop, so that each receipt finds the key in the session's
+    # identity map (it holds rows weakly) instead of loading it again.
+    _key = session.get(ServiceKey, 1)
+    events = []
+    for message, recipient, sender in deliveries:
+        message.delivered_at = at
+        names = {message.sender_id: sender, recipient.id: recipient.name}
+        receipt = issue_receipt(
+            session,
+            recipient,
+            "message",
+            message.id,
+            "delivered",
+            at,
+            _view(message, names).content(),
+            details={"from": sender, "to": recipient.name},
+            fresh=True,  # delivered_at was unset: its receipt cannot exist
+        )
+        payload = {"message": message.id, "to": recipient.name, "at": _iso(at), "receipt": receipt}
+        events.append(EventDraft(message.sender_id, "message.delivered", payload, at, message.id))
+    publish_many(session, events)
+
+
+@dataclass(frozen=True)
+class _Composed:
+    """A message checked and ready to store, and how it was asked for."""
+
+    sender: PartyRef
+    recipient_id: int
+    view: MessageView
+    idempotency_key: str | None
+    digest: str
+
+
+def _stored_keys(session: Session, keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of these (party id, Idempotency-Key) pairs a request used before."""
+    if not keys:
+        return set()
+    pair = tuple_(IdempotencyRecord.party_id, IdempotencyRecord.key)
+    rows = session.execute(
+        select(IdempotencyRecord.party_id, IdempotencyRecord.key).where(pair.in_(keys))
     )
-    publish(
-        session,
-        party_id=message.sender_id,
-        kind="message.delivered",
-        at=at,
-        item_id=message.id,
-        payload={"message": message.id, "to": recipient.name, "at": _iso(at), "receipt": receipt},
-    )
+    return {(party_id, key) for party_id, key in rows}
+
+
+def _party_ids(session: Session, names: set[str]) -> dict[str, int]:
+    """The ids of the parties of these names (unknown names are left out)."""
+    rows = session.execute(select(Party.name, Party.id).where(Party.name.in_(names)))
+    return dict(rows.all())
+
+
+def _write(session: Session, messages: Sequence[_Composed], now: datetime) -> None:
+    """Store composed messages: their rows, journal entries, recipients' events and
+    idempotency records, each kind in one statement (the journal's at the flush)."""
+    if not messages:
+        return
+    rows: list[dict[str, Any]] = []
+    events: list[EventDraft] = []
+    keys: list[dict[str, Any]] = []
+    for m in messages:
+        view = m.view
+        rows.append(
+            {
+                "id": view.id,
+                "thread_id": view.thread_id,
+                "in_reply_to": view.in_reply_to,
+                "sender_id": m.sender.id,
+                "recipient_id": m.recipient_id,
+                "priority": view.priority,
+                "text": view.text,
+                "ref_kind": None if view.ref is None else view.ref.kind,
+                "ref_id": None if view.ref is None else view.ref.id,
+                "created_at": now,
+                "ack_deadline": view.ack_deadline,
+                "escalation_tier": 0,
+                "escalation_state": "none",
+            }
+        )
+        content = view.content()
+        append(
+            session,
+            at=now,
+            kind="message.sent",
+            party=m.sender.name,
+            subject=view.id,
+            payload=content,
+        )
+        events.append(EventDraft(m.recipient_id, "message.received", content, now, view.id))
+        if m.idempotency_key is not None:
+            keys.append(
+                {
+                    "party_id": m.sender.id,
+                    "key": m.idempotency_key,
+                    "request_hash": m.digest,
+                    "status": 201,
+                    "response": json.dumps({"message_id": view.id}),
+                    "created_at": now,
+                }
+            )
+    session.execute(insert(Message), rows)
+    publish_many(session, events)
+    if keys:
+        session.execute(insert(IdempotencyRecord), keys)
 
 
 def record_deliveries(
@@ -260,8 +356,7 @@ def record_deliveries(
     ).all()
     due = [(m, sender) for m, sender in rows if (m.recipient_id, m.id) in order]
     due.sort(key=lambda row: order[row[0].recipient_id, row[0].id])
-    for message, sender in due:
-        _deliver(session, message, recipients[message.recipient_id], sender, at)
+    _deliver(session, [(m, recipients[m.recipient_id], sender) for m, sender in due], at)
     return len(due)
 
 
@@ -277,75 +372,66 @@ class MessageService:
         self, sender: PartyRef, draft: MessageDraft, idempotency_key: str | None = None
     ) -> SendResult:
         """Send a message; with an ``idempotency_key``, a retry returns the first one."""
-        _check_draft(sender, draft)
         with self._db.transaction() as session:
-            return self.send_in(session, sender, draft, idempotency_key)
+            (outcome,) = self.send_many(session, [SendRequest(sender, draft, idempotency_key)])
+        if isinstance(outcome, DeconflictionError):
+            raise outcome
+        return outcome
 
-    def send_in(
-        self,
-        session: Session,
-        sender: PartyRef,
-        draft: MessageDraft,
-        idempotency_key: str | None = None,
-    ) -> SendResult:
-        """:meth:`send` in the caller's transaction (to share its commit with others)."""
-        _check_draft(sender, draft)
-        digest = _draft_hash(draft)
+    def send_many(
+        self, session: Session, requests: Sequence[SendRequest]
+    ) -> list[SendResult | DeconflictionError]:
+        """Send each request in the caller's transaction (to share its commit); each
+        outcome in its request's place. A refused request (its error in its place) writes
+        nothing; the others go on. The same Idempotency-Key twice in one call sends once.
+
+        Everything is checked before anything is written, so the writes are a few
+        statements for all the messages together, not a few per message.
+        """
         now = self._clock.now()
-        if idempotency_key is not None:
-            lock_head(session)  # two retries at once: one sends, the other replays
-            replay = self._replay(session, sender, idempotency_key, digest)
-            if replay is not None:
-                return replay
-        recipient_id, recipient_name, thread_id = self._route(session, sender, draft)
-        message = Message(
-            id=f"msg_{uuid.uuid4().hex}",
-            thread_id=thread_id,
-            in_reply_to=draft.in_reply_to,
-            sender_id=sender.id,
-            recipient_id=recipient_id,
-            priority=draft.priority,
-            text=draft.text,
-            ref_kind=None if draft.ref is None else draft.ref.kind,
-            ref_id=None if draft.ref is None else draft.ref.id,
-            created_at=now,
-            ack_deadline=None
-            if self._deadline is None
-            else self._deadline(session, sender, recipient_id, draft.priority, now),
-            escalation_tier=0,
-            escalation_state="none",
-        )
-        session.add(message)
-        view = _view(message, {sender.id: sender.name, recipient_id: recipient_name})
-        content = view.content()
-        append(
-            session,
-            at=now,
-            kind="message.sent",
-            party=sender.name,
-            subject=message.id,
-            payload=content,
-        )
-        publish(
-            session,
-            party_id=recipient_id,
-            kind="message.received",
-            at=now,
-            item_id=message.id,
-            payload=content,
-        )
-        if idempotency_key is not None:
-            session.add(
-                IdempotencyRecord(
-                    party_id=sender.id,
-                    key=idempotency_key,
-                    request_hash=digest,
-                    status=201,
-                    response=json.dumps({"message_id": message.id}),
-                    created_at=now,
-                )
-            )
-        return SendResult(view)
+        lock_head(session)  # the checks below see every earlier commit (retries included)
+        keys = {(r.sender.id, r.idempotency_key) for r in requests if r.idempotency_key}
+        stored = _stored_keys(session, keys)
+        names = {r.draft.to for r in requests if r.draft.to is not None}
+        recipients = _party_ids(session, names) if names else {}
+        outcomes: list[SendResult | DeconflictionError | None] = [None] * len(requests)
+        claimed: dict[tuple[int, str], tuple[str, int]] = {}
+        """Keys sent in this call: the request's digest, and which request sends it."""
+        echoes: dict[int, int] = {}
+        """Requests that repeat an earlier one's key (and body): the one they replay."""
+        sent: list[tuple[int, _Composed]] = []
+        for i, request in enumerate(requests):
+            sender, draft, key = request.sender, request.draft, request.idempotency_key
+            try:
+                _check_draft(sender, draft)
+                digest = _draft_hash(draft)
+                if key is not None and (sender.id, key) in stored:
+                    outcomes[i] = self._replay(session, sender, key, digest)
+                    continue
+                if key is not None and (first := claimed.get((sender.id, key))) is not None:
+                    if first[0] != digest:
+                        raise IdempotencyKeyReusedError(
+                            f"Idempotency-Key {key!r} was used for a different request; "
+                            "use a new key for a new message"
+                        )
+                    echoes[i] = first[1]
+                    continue
+                recipient_id, view = self._compose(session, sender, draft, recipients, now)
+            except DeconflictionError as error:
+                outcomes[i] = error
+                continue
+            if key is not None:
+                claimed[sender.id, key] = (digest, i)
+            sent.append((i, _Composed(sender, recipient_id, view, key, digest)))
+        _write(session, [composed for _, composed in sent], now)
+        for i, composed in sent:
+            outcomes[i] = SendResult(composed.view)
+        for i, sender_index in echoes.items():
+            original = outcomes[sender_index]
+            assert isinstance(original, SendResult)
+            outcomes[i] = SendResult(original.message, replayed=True)
+        assert all(outcome is not None for outcome in outcomes)
+        return [outcome for outcome in outcomes if outcome is not None]
 
     def get(self, party: PartyRef, message_id: str) -> MessageView:
         """A message the party sent or received; any other reads as not found."""
@@ -406,7 +492,7 @@ class MessageService:
             message, sender = self._addressed(session, party, message_id)
             if message.read_at is None:
                 if message.delivered_at is None:
-                    _deliver(session, message, party, sender, now)
+                    _deliver(session, [(message, party, sender)], now)
                 message.read_at = now
                 append(
                     session,
@@ -435,7 +521,7 @@ class MessageService:
             message, sender = self._addressed(session, party, message_id)
             if message.acknowledged_at is None:
                 if message.delivered_at is None:
-                    _deliver(session, message, party, sender, now)
+                    _deliver(session, [(message, party, sender)], now)
                 message.read_at = message.read_at or now
                 message.acknowledged_at = now
                 if message.escalation_state in ("none", "escalated"):
@@ -467,12 +553,47 @@ class MessageService:
             return _view(message, {message.sender_id: sender, party.id: party.name})
 
     # -- internals ----------------------------------------------------------------------
+    def _compose(
+        self,
+        session: Session,
+        sender: PartyRef,
+        draft: MessageDraft,
+        recipients: Mapping[str, int],
+        now: datetime,
+    ) -> tuple[int, MessageView]:
+        """The new message as it will be stored, and its recipient's id: recipient and
+        thread checked, deadline set."""
+        recipient_id, recipient_name, thread_id = self._route(session, sender, draft, recipients)
+        deadline = None
+        if self._deadline is not None:
+            deadline = self._deadline(session, sender, recipient_id, draft.priority, now)
+        return recipient_id, MessageView(
+            id=f"msg_{uuid.uuid4().hex}",
+            thread_id=thread_id,
+            in_reply_to=draft.in_reply_to,
+            sender=sender.name,
+            recipient=recipient_name,
+            priority=draft.priority,
+            text=draft.text,
+            ref=draft.ref,
+            created_at=now,
+            delivered_at=None,
+            read_at=None,
+            acknowledged_at=None,
+            ack_deadline=deadline,
+            escalation_tier=0,
+            escalation_state="none",
+        )
+
     @staticmethod
-    def _route(session: Session, sender: PartyRef, draft: MessageDraft) -> tuple[int, str, str]:
-        """The recipient's id and name, and the thread of a new message."""
+    def _route(
+        session: Session, sender: PartyRef, draft: MessageDraft, recipients: Mapping[str, int]
+    ) -> tuple[int, str, str]:
+        """The recipient's id and name, and the thread of a new message; ``recipients``
+        has the ids of the parties named in ``to``."""
         recipient_id, recipient_name = None, draft.to or ""
         if draft.to is not None:
-            recipient_id = session.scalar(select(Party.id).where(Party.name == draft.to))
+            recipient_id = recipients.get(draft.to)
             if recipient_id is None:
                 raise NotFoundError(
                     f"no party named {draft.to!r} to send to; the names are listed by "

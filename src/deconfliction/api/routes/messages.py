@@ -9,7 +9,6 @@ only (404 for anyone else) and idempotent: a second time returns the same times.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -17,7 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deconfliction.api.auth import CurrentParty, services
 from deconfliction.errors import ValidationError
-from deconfliction.hotline.messages import MAX_TEXT, MessageDraft, MessageView, Reference
+from deconfliction.hotline.messages import (
+    MAX_TEXT,
+    MessageDraft,
+    MessageView,
+    Reference,
+    SendRequest,
+)
 
 __all__ = ["MessageIn", "MessageOut", "router"]
 
@@ -117,8 +122,8 @@ async def send_message(
         in_reply_to=body.in_reply_to,
     )
     svc = services(request)
-    result = await svc.writer.submit(
-        partial(svc.messages.send_in, sender=party, draft=draft, idempotency_key=idempotency_key)
+    result = await svc.writer.submit_batched(
+        svc.messages.send_many, SendRequest(party, draft, idempotency_key)
     )
     response.headers["Location"] = f"/v1/messages/{result.message.id}"
     if result.replayed:
