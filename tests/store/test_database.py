@@ -19,10 +19,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import StatementError
 
+from deconfliction.clock import ManualClock
 from deconfliction.journal.chain import GENESIS
+from deconfliction.notices.model import NoticeDraft
+from deconfliction.notices.service import NoticeService
+from deconfliction.parties import Registry
+from deconfliction.settings import Settings
 from deconfliction.store import database as database_module
 from deconfliction.store.database import Database
 from deconfliction.store.schema import Base, JournalHead, Party
+from tests.zoo import T0, box, volume
 
 MIGRATIONS = Path(database_module.__file__).parent / "migrations"
 
@@ -98,6 +104,47 @@ def test_downgrade_to_nothing_and_back(own_database: Database) -> None:
         command.downgrade(config, "base")
     assert set(inspect(own_database.engine).get_table_names()) <= {"alembic_version"}
     own_database.migrate()
+    assert _diff(own_database) == []
+
+
+def test_0004_keeps_the_cells_and_serves_searches_from_the_key(own_database: Database) -> None:
+    """Revision 0004 rebuilds the cell index (SQLite: WITHOUT ROWID; PostgreSQL: the key
+    includes the searched columns) without losing a row, both ways."""
+    clock = ManualClock(T0 - timedelta(days=1))
+    alpha, _ = Registry(own_database, clock).add("Alpha", "operator")
+    service = NoticeService(own_database, clock, Settings(database_url=str(own_database.url)))
+    for k in range(3):
+        service.file(alpha, NoticeDraft((volume(box(8.5 + k / 10, 47.4, 0.05, 0.05)),), title=f"n{k}"))
+
+    def cells() -> list[tuple[object, ...]]:
+        with own_database.engine.connect() as connection:
+            return sorted(tuple(r) for r in connection.execute(text("SELECT * FROM volume_cells")))
+
+    def searched_from_the_key() -> bool:
+        with own_database.engine.connect() as connection:
+            if own_database.is_sqlite:
+                sql = connection.execute(
+                    text("SELECT sql FROM sqlite_master WHERE name = 'volume_cells'")
+                ).scalar_one()
+                return "WITHOUT ROWID" in sql
+            definition = connection.execute(
+                text("SELECT pg_get_indexdef('pk_volume_cells'::regclass)")
+            ).scalar_one()
+            return "INCLUDE (end_at, lower_m, upper_m, party_id)" in definition
+
+    before = cells()
+    assert len(before) >= 3
+    assert searched_from_the_key()
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with own_database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+    assert cells() == before
+    assert not searched_from_the_key()
+    own_database.migrate()
+    assert cells() == before
+    assert searched_from_the_key()
     assert _diff(own_database) == []
 
 

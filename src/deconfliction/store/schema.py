@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Text,
@@ -155,16 +156,26 @@ class VolumeCell(Base):
     """The coarse index: one row per H3 cell covering a live volume's footprint.
 
     ``span_class`` bounds the window's length (see ``notices.cells``), so a search can
-    range-scan ``start_at`` instead of reading every row of a cell.
+    range-scan ``start_at`` instead of reading every row of a cell. The search reads
+    every column from the primary key's index alone: on SQLite the rows live in it
+    (``WITHOUT ROWID``), on PostgreSQL it includes the other columns (index-only scans).
     """
 
     __tablename__ = "volume_cells"
-    cell: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    span_class: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    start_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
-    volume_id: Mapped[int] = mapped_column(
-        ForeignKey("volumes.id", ondelete="CASCADE"), primary_key=True, index=True
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "cell",
+            "span_class",
+            "start_at",
+            "volume_id",
+            postgresql_include=["end_at", "lower_m", "upper_m", "party_id"],
+        ),
+        {"sqlite_with_rowid": False},
     )
+    cell: Mapped[int] = mapped_column(BigInteger)
+    span_class: Mapped[int] = mapped_column(SmallInteger)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    volume_id: Mapped[int] = mapped_column(ForeignKey("volumes.id", ondelete="CASCADE"), index=True)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lower_m: Mapped[float] = mapped_column(Float)
     upper_m: Mapped[float] = mapped_column(Float)
