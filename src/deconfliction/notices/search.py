@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import shapely
-from sqlalchemy import BindParameter, bindparam, select
+from sqlalchemy import BindParameter, Select, bindparam, select, union_all
 from sqlalchemy.orm import Session
 
 from deconfliction.core.footprint import Circle, Footprint
@@ -90,17 +90,23 @@ def _when(name: str) -> BindParameter[datetime]:
     return bindparam(name, type_=UTCDateTime())
 
 
-# One statement, compiled once: per span class, a range scan of ``start_at`` in each cell.
-_CANDIDATES = select(VolumeCell.volume_id).where(
-    VolumeCell.cell.in_(bindparam("cells", expanding=True)),
-    VolumeCell.span_class == bindparam("span_class"),
-    VolumeCell.start_at > _when("earliest"),
-    VolumeCell.start_at < _when("end"),
-    VolumeCell.end_at > _when("start"),
-    VolumeCell.lower_m < bindparam("upper_m"),
-    VolumeCell.upper_m > bindparam("lower_m"),
-    VolumeCell.party_id != bindparam("party_id"),
-)
+def _in_span_class(k: int) -> Select[int]:
+    """Candidates of span class ``k``: a range scan of ``start_at`` in each cell, from the
+    earliest start a window of that class may have and still reach the searched one."""
+    return select(VolumeCell.volume_id).where(
+        VolumeCell.cell.in_(bindparam("cells", expanding=True)),
+        VolumeCell.span_class == k,
+        VolumeCell.start_at > _when(f"earliest_{k}"),
+        VolumeCell.start_at < _when("end"),
+        VolumeCell.end_at > _when("start"),
+        VolumeCell.lower_m < bindparam("upper_m"),
+        VolumeCell.upper_m > bindparam("lower_m"),
+        VolumeCell.party_id != bindparam("party_id"),
+    )
+
+
+# One statement for every span class, compiled once and run once per chunk of cells.
+_CANDIDATES = union_all(*(_in_span_class(k) for k in range(len(SPAN_BOUNDS_S))))
 
 
 def candidate_ids(
@@ -116,15 +122,14 @@ def candidate_ids(
         "lower_m": volume.lower_m - buffers.vertical_m,
         "party_id": exclude_party_id,
     }
-    found: set[int] = set()
     for k, bound in enumerate(SPAN_BOUNDS_S):
-        params["span_class"] = k
-        params["earliest"] = (
+        params[f"earliest_{k}"] = (
             _EARLIEST if bound == float("inf") else volume.start - timedelta(seconds=bound)
         )
-        for i in range(0, len(cells), _CHUNK):
-            params["cells"] = cells[i : i + _CHUNK]
-            found.update(connection.execute(_CANDIDATES, params).scalars())
+    found: set[int] = set()
+    for i in range(0, len(cells), _CHUNK):
+        params["cells"] = cells[i : i + _CHUNK]
+        found.update(connection.execute(_CANDIDATES, params).scalars())
     return found
 
 
