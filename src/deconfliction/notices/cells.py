@@ -61,6 +61,7 @@ _QUAD_SEGS = 8
 # step may span up to 1.5 of them: its chord falls short of the arc by this factor.
 _CHORD_FACTOR = math.cos(0.75 * math.pi / (2 * _QUAD_SEGS))
 _POLAR_LAT = 89.0
+_SIMPLIFY_FRACTION = 0.25  # of the growth: how far a simplified outline may stray
 _AREA_M2 = {level: h3.average_hexagon_area(level, "m^2") for level in LEVELS}
 _EDGE_M = {level: h3.average_hexagon_edge_length(level, "m") for level in LEVELS}
 
@@ -91,9 +92,14 @@ def grown(shape: BaseGeometry, metres: float) -> BaseGeometry:
     if widest >= _POLAR_LAT:
         return box(-180.0, max(min_lat - lat_deg, -90.0), 180.0, min(max_lat + lat_deg, 90.0))
     # Squeeze longitudes so that a degree either way is as long, buffer, stretch back.
+    # The outline is simplified first, to within ``slack`` of itself, and grown by that
+    # much more: the result still holds everything the full outline grown would, with
+    # far fewer vertices for the buffer and H3 to work through (a circle has hundreds).
     squeeze = math.cos(math.radians(widest))
     narrow = affinity.scale(shape, xfact=squeeze, yfact=1.0, origin=(0.0, 0.0))
-    wide = narrow.buffer(lat_deg, quad_segs=_QUAD_SEGS)
+    slack = _SIMPLIFY_FRACTION * lat_deg
+    outline = narrow.simplify(slack, preserve_topology=True)
+    wide = outline.buffer(lat_deg + slack, quad_segs=_QUAD_SEGS)
     return affinity.scale(wide, xfact=1.0 / squeeze, yfact=1.0, origin=(0.0, 0.0))
 
 
