@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,6 +23,7 @@ __all__ = ["PartyRef", "Registry", "Role", "hash_token"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,99}$")
 TOKEN_PREFIX = "dcf_"
+_MAX_REMEMBERED = 10_000  # accepted tokens remembered at once (then forgotten, all)
 
 
 class Role(StrEnum):
@@ -50,9 +53,22 @@ def _ref(party: Party) -> PartyRef:
 class Registry:
     """Creates parties, issues tokens and tells who holds a token."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        cache_s: float = 0.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``cache_s``: how long :meth:`authenticate` may remember a token it accepted,
+        instead of asking the store again (0: never); a token revoked in the store is
+        refused at most that much later."""
         self._db = db
         self._clock = clock
+        self._cache_s = cache_s
+        self._monotonic = monotonic
+        self._accepted: dict[str, tuple[PartyRef, float]] = {}
 
     def add(self, name: str, role: str) -> tuple[PartyRef, str]:
         """Create a party; returns it and its first token (shown once, stored hashed)."""
@@ -110,18 +126,29 @@ class Registry:
 
     def authenticate(self, token: str) -> PartyRef:
         """The party holding this token, or AuthenticationError."""
+        digest = hash_token(token)
+        now = self._monotonic()
+        remembered = self._accepted.get(digest)
+        if remembered is not None and now < remembered[1]:
+            return remembered[0]
         with self._db.read() as session:
             row = session.execute(
                 select(Party)
                 .join(Token, Token.party_id == Party.id)
-                .where(Token.token_hash == hash_token(token), Token.revoked_at.is_(None))
+                .where(Token.token_hash == digest, Token.revoked_at.is_(None))
             ).scalar_one_or_none()
-            if row is None:
-                raise AuthenticationError(
-                    "the bearer token is not valid; ask your administrator for a token "
-                    "(deconfliction party add / party token)"
-                )
-            return _ref(row)
+        if row is None:
+            self._accepted.pop(digest, None)
+            raise AuthenticationError(
+                "the bearer token is not valid; ask your administrator for a token "
+                "(deconfliction party add / party token)"
+            )
+        party = _ref(row)
+        if self._cache_s > 0:
+            if len(self._accepted) >= _MAX_REMEMBERED:
+                self._accepted.clear()
+            self._accepted[digest] = (party, now + self._cache_s)
+        return party
 
     def _issue(self, session: Session, party: Party) -> str:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -26,6 +26,9 @@ class Settings:
     max_vertices: int = MAX_VERTICES
     max_volumes_per_notice: int = 100
     max_body_bytes: int = 4_000_000
+    auth_cache_s: float = 10.0
+    """Seconds the service may go on accepting a token without asking the store again
+    (a token revoked in the store is refused at most this much later); 0: ask every time."""
     tick_s: float = 1.0
     """Seconds between scheduler runs (lifecycle, escalation); 0 or less: no scheduler."""
     ack_routine_s: float = DEFAULT_ACK_DEADLINES_S["routine"]

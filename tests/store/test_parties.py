@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
+from deconfliction.clock import ManualClock
 from deconfliction.errors import AuthenticationError, ConflictError, NotFoundError, ValidationError
 from deconfliction.parties import PartyRef, Registry, Role, hash_token
 from deconfliction.store.database import Database
@@ -81,3 +82,26 @@ def test_concurrent_adds_of_one_name_create_it_once(registry: Registry) -> None:
     assert sum(isinstance(o, PartyRef) for o in outcomes) == 1
     assert sum(isinstance(o, ConflictError) for o in outcomes) == threads - 1
     assert [p.name for p in registry.all()] == ["Alpha"]
+
+
+@pytest.mark.parametrize("cache_s", [0.0, 10.0])
+def test_a_revoked_token_is_refused_once_the_cache_lets_go(
+    database: Database, clock: ManualClock, cache_s: float
+) -> None:
+    """Accepted tokens may be remembered for ``cache_s`` (monotonic) seconds, never longer."""
+    now = [100.0]
+    registry = Registry(database, clock, cache_s=cache_s, monotonic=lambda: now[0])
+    party, token = registry.add("Alpha", "operator")
+    assert registry.authenticate(token) == party
+    with database.transaction() as session:
+        row = session.scalars(select(Token).where(Token.token_hash == hash_token(token))).one()
+        row.revoked_at = clock.now()
+    now[0] += cache_s / 2
+    if cache_s:
+        assert registry.authenticate(token) == party  # remembered, not asked again
+    else:
+        with pytest.raises(AuthenticationError):
+            registry.authenticate(token)
+    now[0] += cache_s
+    with pytest.raises(AuthenticationError):
+        registry.authenticate(token)

@@ -55,7 +55,7 @@ class Services:
             settings=settings,
             clock=clock,
             db=db,
-            registry=Registry(db, clock),
+            registry=Registry(db, clock, cache_s=settings.auth_cache_s),
             notices=NoticeService(db, clock, settings),
             alerts=AlertService(db, clock),
             bus=bus,
