@@ -57,7 +57,7 @@ def _filing(result: FilingResult) -> FilingOut:
 
 
 @router.post("", status_code=201, responses=_PROBLEMS)
-def filenotice_out(
+def file_notice(
     body: NoticeIn,
     party: CurrentParty,
     request: Request,
@@ -98,7 +98,7 @@ def list_notices(
 
 
 @router.get("/{notice_id}", responses=_PROBLEMS)
-def getnotice_out(notice_id: str, party: CurrentParty, request: Request) -> NoticeOut:
+def get_notice(notice_id: str, party: CurrentParty, request: Request) -> NoticeOut:
     """One of your notices (another party's reads as 404)."""
     return notice_out(services(request).notices.get(party, notice_id))
 
@@ -112,7 +112,7 @@ def notice_conflicts(
 
 
 @router.put("/{notice_id}", responses=_PROBLEMS)
-def modifynotice_out(
+def modify_notice(
     notice_id: str, body: NoticeModifyIn, party: CurrentParty, request: Request
 ) -> FilingOut:
     """Replace a notice's volumes; ``version`` must be the one you read (else 409)."""
@@ -122,7 +122,7 @@ def modifynotice_out(
 
 
 @router.post("/{notice_id}/cancel", responses=_PROBLEMS)
-def cancelnotice_out(
+def cancel_notice(
     notice_id: str, party: CurrentParty, request: Request, body: CancelIn | None = None
 ) -> NoticeOut:
     """Cancel a notice: it stops claiming airspace and its conflicts resolve."""
@@ -131,20 +131,20 @@ def cancelnotice_out(
 
 
 @router.post("/{notice_id}/acknowledge", responses=_DECISION_PROBLEMS)
-def acknowledgenotice_out(notice_id: str, party: CurrentParty, request: Request) -> DecisionOut:
+def acknowledge_notice(notice_id: str, party: CurrentParty, request: Request) -> DecisionOut:
     """Acknowledge another party's notice delivered to you under an agreement that
     requires it before activation; acknowledging again is a no-op."""
     return decision_out(services(request).lifecycle.acknowledge(party, notice_id))
 
 
 @router.post("/{notice_id}/approve", responses=_DECISION_PROBLEMS)
-def approvenotice_out(notice_id: str, party: CurrentParty, request: Request) -> DecisionOut:
+def approve_notice(notice_id: str, party: CurrentParty, request: Request) -> DecisionOut:
     """Approve, as an authority, a notice inside your areas; approving again is a no-op."""
     return decision_out(services(request).lifecycle.approve(party, notice_id))
 
 
 @router.post("/{notice_id}/reject", responses=_DECISION_PROBLEMS)
-def rejectnotice_out(
+def reject_notice(
     notice_id: str, body: RejectIn, party: CurrentParty, request: Request
 ) -> DecisionOut:
     """Reject, as an authority, a notice inside your areas, with a reason; it cannot
