@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 
@@ -15,7 +16,14 @@ from sqlalchemy.orm import Session
 
 from deconfliction.clock import ManualClock
 from deconfliction.delivery.outbox import publish
-from deconfliction.delivery.stream import AckBatcher, Deliveries, GroupCommit, check_after
+from deconfliction.delivery.stream import (
+    AckBatcher,
+    Deliveries,
+    EventReads,
+    EventView,
+    GroupCommit,
+    check_after,
+)
 from deconfliction.errors import DeconflictionError, ValidationError
 from deconfliction.hotline.messages import MessageDraft, MessageService
 from deconfliction.journal.receipts import RECEIPT_TYPE, ensure_service_key, item_hash
@@ -337,3 +345,41 @@ def test_items_for_a_batch_function_share_one_call_and_a_refused_one_fails_alone
     page = Deliveries(database, clock).events(alpha, 0)
     assert [e.payload["n"] for e in page.events] == [0, 1, 3]
     assert [e.seq for e in page.events] == [1, 2, 3]
+
+
+def test_stream_reads_that_come_together_share_one_read(
+    database: Database, clock: ManualClock, make_party: MakeParty
+) -> None:
+    alpha, _ = make_party("Alpha")
+    bravo, _ = make_party("Bravo")
+    _publish(database, clock, alpha, 5)
+    _publish(database, clock, bravo, 2)
+    calls: list[list[tuple[int, int, int]]] = []
+    held = threading.Event()
+
+    class Counting(Deliveries):
+        def next_events_many(
+            self, positions: Sequence[tuple[int, int, int]]
+        ) -> list[tuple[EventView, ...]]:
+            calls.append(list(positions))
+            held.wait(10)  # the first read runs until the others have queued behind it
+            return super().next_events_many(positions)
+
+    async def main() -> None:
+        reads = EventReads(Counting(database, clock))
+        first = asyncio.create_task(reads.next_events(alpha, 0, 2))
+        given_up = asyncio.create_task(reads.next_events(bravo, 0, 9))
+        rest = [
+            asyncio.create_task(reads.next_events(alpha, 3, 9)),
+            asyncio.create_task(reads.next_events(bravo, 1, 9)),
+        ]
+        await asyncio.sleep(0.05)
+        given_up.cancel()
+        await asyncio.sleep(0.05)
+        held.set()
+        pages = await asyncio.gather(first, *rest)
+        assert [[e.seq for e in page] for page in pages] == [[1, 2], [4, 5], [2]]
+        assert given_up.cancelled()
+
+    asyncio.run(main())
+    assert calls == [[(alpha.id, 0, 2)], [(alpha.id, 3, 9), (bravo.id, 1, 9)]]

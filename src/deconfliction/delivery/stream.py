@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
+import anyio
 from anyio import to_thread
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -51,6 +52,7 @@ __all__ = [
     "AckBatcher",
     "Deliveries",
     "EventPage",
+    "EventReads",
     "EventView",
     "GroupCommit",
     "check_after",
@@ -204,6 +206,14 @@ class Deliveries:
         with self._db.read() as session:
             return _after(session, party.id, after, limit)
 
+    def next_events_many(
+        self, positions: Sequence[tuple[int, int, int]]
+    ) -> list[tuple[EventView, ...]]:
+        """:meth:`next_events` for many ``(party id, after, limit)`` positions, in one
+        session; each answer in its position's place."""
+        with self._db.read() as session:
+            return [_after(session, party_id, after, limit) for party_id, after, limit in positions]
+
     def recorded(self, party: PartyRef) -> int:
         """The highest position this process has recorded for the party (0: none yet)."""
         with self._lock:
@@ -238,6 +248,62 @@ class Deliveries:
             with self._db.transaction() as session:
                 self.record(session, spans)
             self.recorded_up_to(spans)
+
+
+class EventReads:
+    """The reads of every stream of one app, merged: a stream that asks while a read is
+    running is answered by the next one, with every other stream that asked meanwhile
+    (one worker thread, one session for them all; not one each).
+
+    :meth:`next_events` is called in one event loop.
+    """
+
+    def __init__(self, deliveries: Deliveries) -> None:
+        self._deliveries = deliveries
+        self._queue: list[tuple[tuple[int, int, int], asyncio.Future[tuple[EventView, ...]]]] = []
+        self._reading = False
+        self._done = asyncio.Event()
+        """Set when a read ends (and replaced by a fresh one as the next read begins)."""
+
+    async def next_events(self, party: PartyRef, after: int, limit: int) -> tuple[EventView, ...]:
+        """The party's events after ``after`` (at most ``limit``), as
+        :meth:`Deliveries.next_events` reads them."""
+        answer: asyncio.Future[tuple[EventView, ...]] = asyncio.get_running_loop().create_future()
+        self._queue.append(((party.id, after, limit), answer))
+        try:
+            while not answer.done():
+                if self._reading:
+                    await self._done.wait()
+                else:
+                    await self._read_queued()
+        finally:
+            answer.cancel()  # a no-op once answered; else no read answers it in vain
+        return answer.result()
+
+    async def _read_queued(self) -> None:
+        """Read for every queued position and answer each; runs to its end even when the
+        task that runs it is cancelled, for the others' sake."""
+        self._reading = True
+        self._done = asyncio.Event()
+        queued = [item for item in self._queue if not item[1].done()]  # not given up
+        self._queue = []
+        try:
+            with anyio.CancelScope(shield=True):
+                pages = await to_thread.run_sync(
+                    self._deliveries.next_events_many, [position for position, _ in queued]
+                )
+            for (_, answer), events in zip(queued, pages, strict=True):
+                if not answer.done():
+                    answer.set_result(events)
+        except Exception as exc:
+            for _, answer in queued:
+                if not answer.done():
+                    answer.set_exception(exc)
+        finally:
+            # unanswered only if cancelled outside anyio's shield: the next read takes them
+            self._queue[:0] = [item for item in queued if not item[1].done()]
+            self._reading = False
+            self._done.set()
 
 
 class GroupCommit:

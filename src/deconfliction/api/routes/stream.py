@@ -44,7 +44,7 @@ from deconfliction.api.auth import CurrentParty, services, websocket_party
 from deconfliction.api.problems import problem_document
 from deconfliction.api.services import Services
 from deconfliction.bus import BusClosedError
-from deconfliction.delivery.stream import CARRIERS, EventPage
+from deconfliction.delivery.stream import CARRIERS, EventPage, EventReads
 from deconfliction.errors import DeconflictionError, ValidationError
 from deconfliction.parties import PartyRef
 
@@ -61,9 +61,6 @@ AUTH_TIMEOUT_S = 10.0
 RECHECK_S = 15.0
 """Seconds between reads of an idle stream, should a wake-up be missed (another process
 wrote without this process's bus)."""
-STREAM_READS = 8
-"""Reads of the store that the streams of one app make at once, at most (the others
-wait their turn): streams take neither all the worker threads nor all the connections."""
 MAX_WAIT_S = 30.0
 """The longest long poll, in seconds."""
 CLOSE_TIMEOUT_S = 5.0
@@ -120,12 +117,14 @@ async def _wait_for_events(
     return await to_thread.run_sync(svc.deliveries.events, party, after, limit)
 
 
-def _reads(websocket: WebSocket) -> anyio.CapacityLimiter:
-    """The app's limiter of stream reads, made in its event loop on first use."""
-    limiter: anyio.CapacityLimiter | None = getattr(websocket.app.state, "stream_reads", None)
-    if limiter is None:
-        limiter = websocket.app.state.stream_reads = anyio.CapacityLimiter(STREAM_READS)
-    return limiter
+def _reads(websocket: WebSocket, svc: Services) -> EventReads:
+    """The app's merged stream reads (one read at a time, for every stream that asked:
+    streams take neither the worker threads nor the connections), made in its event
+    loop on first use."""
+    reads: EventReads | None = getattr(websocket.app.state, "stream_reads", None)
+    if reads is None:
+        reads = websocket.app.state.stream_reads = EventReads(svc.deliveries)
+    return reads
 
 
 @dataclass
@@ -208,12 +207,10 @@ async def _serve(websocket: WebSocket, svc: Services, party: PartyRef, at: _Posi
 
 
 async def _send_events(websocket: WebSocket, svc: Services, party: PartyRef, at: _Position) -> None:
-    reads = _reads(websocket)
+    reads = _reads(websocket, svc)
     async with svc.bus.subscribe(party.id) as subscription:
         while True:
-            events = await to_thread.run_sync(
-                svc.deliveries.next_events, party, at.sent, SEND_BUFFER, limiter=reads
-            )
+            events = await reads.next_events(party, at.sent, SEND_BUFFER)
             if not events:
                 await subscription.wait(RECHECK_S)
                 continue
