@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import anyio
 from anyio import to_thread
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
@@ -137,12 +137,19 @@ def read_events(session: Session, party_id: int, after: int, limit: int) -> Even
     return EventPage(_after(session, party_id, after, limit), int(last))
 
 
+_EVENTS = Event.__table__.c
+_AFTER = (
+    select(_EVENTS.seq, _EVENTS.kind, _EVENTS.item_id, _EVENTS.created_at, _EVENTS.payload)
+    .where(_EVENTS.party_id == bindparam("party_id"), _EVENTS.seq > bindparam("after"))
+    .order_by(_EVENTS.seq)
+    .limit(bindparam("limit"))
+)
+"""The streams' read, built once (Core, on the table): it runs for every wake-up."""
+
+
 def _after(session: Session, party_id: int, after: int, limit: int) -> tuple[EventView, ...]:
-    rows = session.execute(
-        select(Event.seq, Event.kind, Event.item_id, Event.created_at, Event.payload)
-        .where(Event.party_id == party_id, Event.seq > after)
-        .order_by(Event.seq)
-        .limit(min(limit, MAX_PAGE))
+    rows = session.connection().execute(
+        _AFTER, {"party_id": party_id, "after": after, "limit": min(limit, MAX_PAGE)}
     )
     return tuple(EventView(*row) for row in rows)
 
