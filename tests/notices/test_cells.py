@@ -29,6 +29,7 @@ from deconfliction.notices.cells import (
     LEVELS,
     SPAN_BOUNDS_S,
     covering,
+    coverings,
     grown,
     index_cells,
     level_for,
@@ -133,6 +134,13 @@ def test_the_covering_contains_the_whole_footprint_at_every_level(f: Footprint, 
         if level == 7 and f.area_m2 > 5_000e6:
             continue  # tens of thousands of cells: the zoo's huge footprint covers this
         assert _outside(searched, points, level) == [], level
+
+
+@PROPERTY
+@given(f=footprints(), margin=st.sampled_from([0.0, 250.0, 5_000.0]))
+def test_coverings_are_the_query_and_index_cells(f: Footprint, margin: float) -> None:
+    """The filing path's shortcut gives what the two functions give on their own."""
+    assert coverings(f, margin) == (query_cells(f, margin), index_cells(f))
 
 
 @PROPERTY

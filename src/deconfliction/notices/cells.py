@@ -37,6 +37,7 @@ __all__ = [
     "SPAN_BOUNDS_S",
     "TARGET_CELLS",
     "covering",
+    "coverings",
     "index_cells",
     "level_for",
     "query_cells",
@@ -145,6 +146,16 @@ def query_cells(footprint: Footprint, margin_m: float = 0.0) -> list[int]:
     for level in LEVELS:
         cells.extend(covering(footprint, level, margin_m))
     return cells
+
+
+def coverings(footprint: Footprint, margin_m: float = 0.0) -> tuple[list[int], list[int]]:
+    """``(query_cells(footprint, margin_m), index_cells(footprint))``, each covering made
+    once: with no margin, a search looks up at the footprint's own level the very cells
+    it is indexed under."""
+    by_level = {level: covering(footprint, level, margin_m) for level in LEVELS}
+    own = level_for(footprint)
+    indexed = by_level[own] if margin_m <= 0 else covering(footprint, own)
+    return [cell for level in LEVELS for cell in by_level[level]], indexed
 
 
 def span_class(start: datetime, end: datetime) -> int:

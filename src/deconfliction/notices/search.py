@@ -68,8 +68,11 @@ def volume_from_row(row: Volume) -> Volume4D:
     return Volume4D(Footprint(shape, circle), row.lower_m, row.upper_m, row.start_at, row.end_at)
 
 
-def index_rows(volume_id: int, party_id: int, volume: Volume4D) -> list[dict[str, Any]]:
-    """Rows of ``volume_cells`` for one stored volume (for bulk inserts too)."""
+def index_rows(
+    volume_id: int, party_id: int, volume: Volume4D, cells: Sequence[int] | None = None
+) -> list[dict[str, Any]]:
+    """Rows of ``volume_cells`` for one stored volume (for bulk inserts too); ``cells``:
+    its :func:`~deconfliction.notices.cells.index_cells`, where already known."""
     k = span_class(volume.start, volume.end)
     return [
         {
@@ -82,7 +85,7 @@ def index_rows(volume_id: int, party_id: int, volume: Volume4D) -> list[dict[str
             "upper_m": volume.upper_m,
             "party_id": party_id,
         }
-        for cell in index_cells(volume.footprint)
+        for cell in (index_cells(volume.footprint) if cells is None else cells)
     ]
 
 
@@ -110,10 +113,17 @@ _CANDIDATES = union_all(*(_in_span_class(k) for k in range(len(SPAN_BOUNDS_S))))
 
 
 def candidate_ids(
-    session: Session, volume: Volume4D, exclude_party_id: int, buffers: Buffers
+    session: Session,
+    volume: Volume4D,
+    exclude_party_id: int,
+    buffers: Buffers,
+    cells: Sequence[int] | None = None,
 ) -> set[int]:
-    """Ids of stored volumes of other parties that may meet ``volume`` (over-selects)."""
-    cells = query_cells(volume.footprint, buffers.horizontal_m)
+    """Ids of stored volumes of other parties that may meet ``volume`` (over-selects);
+    ``cells``: its :func:`~deconfliction.notices.cells.query_cells` grown by
+    ``buffers.horizontal_m``, where already known."""
+    if cells is None:
+        cells = query_cells(volume.footprint, buffers.horizontal_m)
     connection = session.connection()
     params: dict[str, Any] = {
         "end": volume.end,

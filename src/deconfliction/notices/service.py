@@ -41,6 +41,7 @@ from deconfliction.errors import (
 )
 from deconfliction.idempotency import first_response
 from deconfliction.journal.chain import append, lock_head
+from deconfliction.notices.cells import coverings
 from deconfliction.notices.lifecycle import (
     approval_views,
     change_state,
@@ -49,6 +50,7 @@ from deconfliction.notices.lifecycle import (
 )
 from deconfliction.notices.model import (
     ApprovalKind,
+    ApprovalView,
     ConflictView,
     EscalationState,
     FilingResult,
@@ -186,7 +188,9 @@ class NoticeService:
                         created_at=now,
                     )
                 )
-            return FilingResult(self._view(session, notice, party, draft.volumes), tuple(conflicts))
+            approvals = approval_views(session, notice.id) if needed else ()
+            view = self._view(session, notice, party, draft.volumes, approvals)
+            return FilingResult(view, tuple(conflicts))
 
     def modify(
         self, party: PartyRef, notice_id: str, expected_version: int, draft: NoticeDraft
@@ -342,21 +346,26 @@ class NoticeService:
         met: list[tuple[int, Match]] = []
         cells: list[dict[str, Any]] = []
         for position, volume in enumerate(volumes):
-            met.extend((position, m) for m in self._matches(session, volume, policy))
+            searched, indexed = coverings(volume.footprint, policy.search_buffers.horizontal_m)
+            met.extend((position, m) for m in self._matches(session, volume, policy, searched))
             volume_id = session.execute(
                 insert(Volume).returning(Volume.id),
                 volume_values(notice.id, party.id, position, volume),
             ).scalar_one()
-            cells.extend(index_rows(volume_id, party.id, volume))
+            cells.extend(index_rows(volume_id, party.id, volume, indexed))
         session.execute(insert(VolumeCell), cells)
         found = self._record_conflicts(session, notice, party, met, policy, now)
         return found, {match.row.party_id for _, match in met}
 
     @staticmethod
-    def _matches(session: Session, volume: Volume4D, policy: FilingPolicy) -> list[Match]:
-        """Stored volumes of other parties that conflict with ``volume``: candidates with
-        the widest buffers of the filer's agreements, each tested with its pair's own."""
-        ids = sorted(candidate_ids(session, volume, policy.party.id, policy.search_buffers))
+    def _matches(
+        session: Session, volume: Volume4D, policy: FilingPolicy, cells: list[int]
+    ) -> list[Match]:
+        """Stored volumes of other parties that conflict with ``volume``: candidates in
+        ``cells`` with the widest buffers of the filer's agreements, each tested with its
+        pair's own."""
+        buffers = policy.search_buffers
+        ids = sorted(candidate_ids(session, volume, policy.party.id, buffers, cells))
         matches = []
         for i in range(0, len(ids), _CHUNK):
             for row in session.scalars(select(Volume).where(Volume.id.in_(ids[i : i + _CHUNK]))):
@@ -562,8 +571,13 @@ class NoticeService:
 
     @staticmethod
     def _view(
-        session: Session, notice: Notice, party: PartyRef, volumes: tuple[Volume4D, ...]
+        session: Session,
+        notice: Notice,
+        party: PartyRef,
+        volumes: tuple[Volume4D, ...],
+        approvals: tuple[ApprovalView, ...] | None = None,
     ) -> NoticeView:
+        """The notice as its filer sees it; ``approvals`` where already known (else read)."""
         return NoticeView(
             id=notice.id,
             party=party.name,
@@ -575,7 +589,7 @@ class NoticeService:
             lead_time_s=notice.lead_time_s,
             volumes=volumes,
             short_notice=notice.short_notice,
-            approvals=approval_views(session, notice.id),
+            approvals=approval_views(session, notice.id) if approvals is None else approvals,
         )
 
     @staticmethod
