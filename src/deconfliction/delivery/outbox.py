@@ -30,6 +30,10 @@ PUBLISHED_KEY = "deconfliction.published_parties"
 """Key in ``Session.info``: the set of party ids that got an event in this transaction."""
 
 
+_INSERT_EVENTS = insert(Event)
+"""Run on the connection (not the session), as a plain Core insert: no ORM work."""
+
+
 @dataclass(frozen=True)
 class EventDraft:
     """One event to publish: for whom, what, when, about which item, with what payload."""
@@ -60,12 +64,12 @@ def publish_many(session: Session, drafts: Sequence[EventDraft]) -> list[int]:
         return []
     counts = Counter(d.party_id for d in drafts)
     bump = case(counts, value=Party.id) if len(counts) > 1 else next(iter(counts.values()))
-    rows = session.execute(
+    connection = session.connection()  # Core statements: no ORM work for them
+    rows = connection.execute(
         update(Party)
         .where(Party.id.in_(counts))
         .values(event_seq=Party.event_seq + bump)
         .returning(Party.id, Party.event_seq)
-        .execution_options(synchronize_session=False)
     ).all()
     if len(rows) != len(counts):
         missing = sorted(set(counts) - {party_id for party_id, _ in rows})
@@ -87,6 +91,6 @@ def publish_many(session: Session, drafts: Sequence[EventDraft]) -> list[int]:
                 "created_at": draft.at,
             }
         )
-    session.execute(insert(Event), values)
+    connection.execute(_INSERT_EVENTS, values)
     session.info.setdefault(PUBLISHED_KEY, set()).update(counts)
     return seqs

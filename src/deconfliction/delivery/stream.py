@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import anyio
 from anyio import to_thread
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
@@ -137,14 +137,14 @@ def read_events(session: Session, party_id: int, after: int, limit: int) -> Even
     return EventPage(_after(session, party_id, after, limit), int(last))
 
 
-_EVENTS = Event.__table__.c
 _AFTER = (
-    select(_EVENTS.seq, _EVENTS.kind, _EVENTS.item_id, _EVENTS.created_at, _EVENTS.payload)
-    .where(_EVENTS.party_id == bindparam("party_id"), _EVENTS.seq > bindparam("after"))
-    .order_by(_EVENTS.seq)
+    select(Event.seq, Event.kind, Event.item_id, Event.created_at, Event.payload)
+    .where(Event.party_id == bindparam("party_id"), Event.seq > bindparam("after"))
+    .order_by(Event.seq)
     .limit(bindparam("limit"))
 )
-"""The streams' read, built once (Core, on the table): it runs for every wake-up."""
+"""The streams' read, built once and run on the connection (Core, no ORM work): it
+runs for every wake-up."""
 
 
 def _after(session: Session, party_id: int, after: int, limit: int) -> tuple[EventView, ...]:
@@ -152,6 +152,20 @@ def _after(session: Session, party_id: int, after: int, limit: int) -> tuple[Eve
         _AFTER, {"party_id": party_id, "after": after, "limit": min(limit, MAX_PAGE)}
     )
     return tuple(EventView(*row) for row in rows)
+
+
+_CARRIED = (
+    select(Event.party_id, Event.kind, Event.item_id, Event.payload)
+    .where(
+        Event.party_id == bindparam("party_id"),
+        Event.seq > bindparam("after"),
+        Event.seq <= bindparam("up_to"),
+        Event.kind.in_(sorted(CARRIERS)),
+        Event.item_id.is_not(None),
+    )
+    .order_by(Event.seq)
+)
+"""The events in one party's span that carry an item, built once."""
 
 
 def record_deliveries(
@@ -164,20 +178,14 @@ def record_deliveries(
         return
     lock_head(session)
     parties = {party.id: party for party in spans}
-    rows = session.execute(
-        select(Event.party_id, Event.kind, Event.item_id, Event.payload)
-        .where(
-            Event.kind.in_(CARRIERS),
-            Event.item_id.is_not(None),
-            or_(
-                *(
-                    and_(Event.party_id == party.id, Event.seq > after, Event.seq <= up_to)
-                    for party, (after, up_to) in spans.items()
-                )
-            ),
+    connection = session.connection()
+    rows = [
+        row
+        for party, (after, up_to) in sorted(spans.items(), key=lambda span: span[0].id)
+        for row in connection.execute(
+            _CARRIED, {"party_id": party.id, "after": after, "up_to": up_to}
         )
-        .order_by(Event.party_id, Event.seq)
-    ).all()
+    ]
     messages = [
         (parties[party_id], item_id)
         for party_id, kind, item_id, _ in rows

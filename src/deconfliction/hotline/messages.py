@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import insert, or_, select, tuple_
+from sqlalchemy import Row, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
@@ -163,7 +163,9 @@ def _names(session: Session, *party_ids: int) -> dict[int, str]:
     return dict(rows.all())
 
 
-def _view(message: Message, names: Mapping[int, str]) -> MessageView:
+def _view(message: Message | Row[Any], names: Mapping[int, str]) -> MessageView:
+    """A message (a row of the table, or of a Core select of all its columns) as its
+    parties see it; ``names`` has their names by id."""
     ref = None
     if message.ref_kind is not None and message.ref_id is not None:
         ref = Reference(message.ref_kind, message.ref_id)
@@ -229,33 +231,40 @@ def _check_draft(sender: PartyRef, draft: MessageDraft) -> None:
 
 
 def _deliver(
-    session: Session, deliveries: Sequence[tuple[Message, PartyRef, str]], at: datetime
+    session: Session, deliveries: Sequence[tuple[MessageView, PartyRef, int]], at: datetime
 ) -> None:
-    """Record deliveries (message, its recipient, its sender's name): the time, a signed
-    receipt (journal entry) each, and the events to the senders."""
+    """Tell of deliveries (message, its recipient, its sender's id) whose time the caller
+    records: a signed receipt (journal entry) each, and the events to the senders."""
     if not deliveries:
         return
     # Held for the whole loop, so that each receipt finds the key in the session's
     # identity map (it holds rows weakly) instead of loading it again.
     _key = session.get(ServiceKey, 1)
     events = []
-    for message, recipient, sender in deliveries:
-        message.delivered_at = at
-        names = {message.sender_id: sender, recipient.id: recipient.name}
+    for view, recipient, sender_id in deliveries:
         receipt = issue_receipt(
             session,
             recipient,
             "message",
-            message.id,
+            view.id,
             "delivered",
             at,
-            _view(message, names).content(),
-            details={"from": sender, "to": recipient.name},
+            view.content(),
+            details={"from": view.sender, "to": recipient.name},
             fresh=True,  # delivered_at was unset: its receipt cannot exist
         )
-        payload = {"message": message.id, "to": recipient.name, "at": _iso(at), "receipt": receipt}
-        events.append(EventDraft(message.sender_id, "message.delivered", payload, at, message.id))
+        payload = {"message": view.id, "to": recipient.name, "at": _iso(at), "receipt": receipt}
+        events.append(EventDraft(sender_id, "message.delivered", payload, at, view.id))
     publish_many(session, events)
+
+
+def _deliver_one(
+    session: Session, message: Message, recipient: PartyRef, sender: str, at: datetime
+) -> None:
+    """Record the delivery of a message loaded in the session: its time, receipt, event."""
+    message.delivered_at = at
+    names = {message.sender_id: sender, recipient.id: recipient.name}
+    _deliver(session, [(_view(message, names), recipient, message.sender_id)], at)
 
 
 @dataclass(frozen=True)
@@ -269,14 +278,16 @@ class _Composed:
     digest: str
 
 
+_STORED_KEYS = select(IdempotencyRecord.party_id, IdempotencyRecord.key).where(
+    tuple_(IdempotencyRecord.party_id, IdempotencyRecord.key).in_(bindparam("keys", expanding=True))
+)
+
+
 def _stored_keys(session: Session, keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
     """Which of these (party id, Idempotency-Key) pairs a request used before."""
     if not keys:
         return set()
-    pair = tuple_(IdempotencyRecord.party_id, IdempotencyRecord.key)
-    rows = session.execute(
-        select(IdempotencyRecord.party_id, IdempotencyRecord.key).where(pair.in_(keys))
-    )
+    rows = session.connection().execute(_STORED_KEYS, {"keys": sorted(keys)})
     return {(party_id, key) for party_id, key in rows}
 
 
@@ -284,6 +295,10 @@ def _party_ids(session: Session, names: set[str]) -> dict[str, int]:
     """The ids of the parties of these names (unknown names are left out)."""
     rows = session.execute(select(Party.name, Party.id).where(Party.name.in_(names)))
     return dict(rows.all())
+
+
+_INSERT_MESSAGES = insert(Message)
+_INSERT_KEYS = insert(IdempotencyRecord)
 
 
 def _write(session: Session, messages: Sequence[_Composed], now: datetime) -> None:
@@ -334,10 +349,23 @@ def _write(session: Session, messages: Sequence[_Composed], now: datetime) -> No
                     "created_at": now,
                 }
             )
-    session.execute(insert(Message), rows)
+    connection = session.connection()  # Core statements: no ORM work for them
+    connection.execute(_INSERT_MESSAGES, rows)
     publish_many(session, events)
     if keys:
-        session.execute(insert(IdempotencyRecord), keys)
+        connection.execute(_INSERT_KEYS, keys)
+
+
+_UNDELIVERED = (
+    select(Message.__table__, Party.name.label("sender_name"))
+    .join(Party, Party.id == Message.sender_id)
+    .where(Message.id.in_(bindparam("ids", expanding=True)), Message.delivered_at.is_(None))
+)
+_MARK_DELIVERED = (
+    update(Message)
+    .where(Message.id.in_(bindparam("ids", expanding=True)))
+    .values(delivered_at=bindparam("at"))
+)
 
 
 def record_deliveries(
@@ -349,14 +377,18 @@ def record_deliveries(
     how many were delivered now."""
     order = {(recipient.id, message_id): i for i, (recipient, message_id) in enumerate(deliveries)}
     recipients = {recipient.id: recipient for recipient, _ in deliveries}
-    rows = session.execute(
-        select(Message, Party.name)
-        .join(Party, Party.id == Message.sender_id)
-        .where(Message.id.in_({m for _, m in deliveries}), Message.delivered_at.is_(None))
-    ).all()
-    due = [(m, sender) for m, sender in rows if (m.recipient_id, m.id) in order]
-    due.sort(key=lambda row: order[row[0].recipient_id, row[0].id])
-    _deliver(session, [(m, recipients[m.recipient_id], sender) for m, sender in due], at)
+    connection = session.connection()  # Core statements: no ORM work for them
+    rows = connection.execute(_UNDELIVERED, {"ids": sorted({m for _, m in deliveries})}).all()
+    due = [row for row in rows if (row.recipient_id, row.id) in order]
+    due.sort(key=lambda row: order[row.recipient_id, row.id])
+    if due:
+        connection.execute(_MARK_DELIVERED, {"ids": [row.id for row in due], "at": at})
+    views = []
+    for row in due:
+        recipient = recipients[row.recipient_id]
+        names = {row.sender_id: row.sender_name, recipient.id: recipient.name}
+        views.append((_view(row, names), recipient, row.sender_id))
+    _deliver(session, views, at)
     return len(due)
 
 
@@ -492,7 +524,7 @@ class MessageService:
             message, sender = self._addressed(session, party, message_id)
             if message.read_at is None:
                 if message.delivered_at is None:
-                    _deliver(session, [(message, party, sender)], now)
+                    _deliver_one(session, message, party, sender, now)
                 message.read_at = now
                 append(
                     session,
@@ -521,7 +553,7 @@ class MessageService:
             message, sender = self._addressed(session, party, message_id)
             if message.acknowledged_at is None:
                 if message.delivered_at is None:
-                    _deliver(session, [(message, party, sender)], now)
+                    _deliver_one(session, message, party, sender, now)
                 message.read_at = message.read_at or now
                 message.acknowledged_at = now
                 if message.escalation_state in ("none", "escalated"):
