@@ -6,8 +6,9 @@ transactions on any backend get distinct, ordered numbers. Streams read the rows
 source of truth) and are only woken by the parties recorded in ``session.info``, which
 :class:`~deconfliction.store.database.Database` hands to its commit listeners.
 
-:func:`publish_many` numbers and writes many events in two statements, however many
-there are: one counter update for all their parties, one insert.
+:func:`publish_many` numbers and writes many events in three statements, however many
+there are: the counters' update (one execution for all the parties), their read, one
+insert.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, insert, update
+from sqlalchemy import BigInteger, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from deconfliction.store.schema import Event, Party
@@ -30,8 +31,14 @@ PUBLISHED_KEY = "deconfliction.published_parties"
 """Key in ``Session.info``: the set of party ids that got an event in this transaction."""
 
 
+_BUMP = (
+    update(Party)
+    .where(Party.id == bindparam("party_id"))
+    .values(event_seq=Party.event_seq + bindparam("n", type_=BigInteger))
+)
+_LAST = select(Party.id, Party.event_seq).where(Party.id.in_(bindparam("ids", expanding=True)))
 _INSERT_EVENTS = insert(Event)
-"""Run on the connection (not the session), as a plain Core insert: no ORM work."""
+"""The statements are built once and run on the connection (Core, no ORM work)."""
 
 
 @dataclass(frozen=True)
@@ -63,14 +70,9 @@ def publish_many(session: Session, drafts: Sequence[EventDraft]) -> list[int]:
     if not drafts:
         return []
     counts = Counter(d.party_id for d in drafts)
-    bump = case(counts, value=Party.id) if len(counts) > 1 else next(iter(counts.values()))
     connection = session.connection()  # Core statements: no ORM work for them
-    rows = connection.execute(
-        update(Party)
-        .where(Party.id.in_(counts))
-        .values(event_seq=Party.event_seq + bump)
-        .returning(Party.id, Party.event_seq)
-    ).all()
+    connection.execute(_BUMP, [{"party_id": party_id, "n": n} for party_id, n in counts.items()])
+    rows = connection.execute(_LAST, {"ids": sorted(counts)}).all()
     if len(rows) != len(counts):
         missing = sorted(set(counts) - {party_id for party_id, _ in rows})
         raise ValueError(f"no parties {missing} to publish to")

@@ -291,9 +291,12 @@ def _stored_keys(session: Session, keys: set[tuple[int, str]]) -> set[tuple[int,
     return {(party_id, key) for party_id, key in rows}
 
 
+_PARTY_IDS = select(Party.name, Party.id).where(Party.name.in_(bindparam("names", expanding=True)))
+
+
 def _party_ids(session: Session, names: set[str]) -> dict[str, int]:
     """The ids of the parties of these names (unknown names are left out)."""
-    rows = session.execute(select(Party.name, Party.id).where(Party.name.in_(names)))
+    rows = session.connection().execute(_PARTY_IDS, {"names": sorted(names)})
     return dict(rows.all())
 
 
