@@ -88,6 +88,30 @@ def test_a_notify_before_the_wait_is_not_lost(make_bus: BusFactory) -> None:
     run(make_bus, scenario)
 
 
+def test_a_wake_up_that_says_how_far_the_events_go_spares_a_read(make_bus: BusFactory) -> None:
+    """A stream that has events 1 to 5 from memory reads the store only for what a wake-up
+    announced beyond them, or for what no wake-up announced (a plain one, a time-out)."""
+
+    async def scenario(bus: Bus) -> None:
+        async with bus.subscribe(1) as subscription:
+            assert subscription.must_read(0)  # nothing read yet
+            subscription.reading()
+            assert not subscription.must_read(0)
+            await asyncio.to_thread(bus.notify, {1: 5, 2: 9})
+            assert await subscription.wait(5.0) is True
+            assert subscription.must_read(4)
+            assert not subscription.must_read(5)  # events 1-5 in hand: nothing to read
+            bus.notify([1])  # how far: not said
+            assert await subscription.wait(5.0) is True
+            assert subscription.must_read(5)
+            subscription.reading()
+            assert not subscription.must_read(5)
+            assert await subscription.wait(0.05) is False
+            assert subscription.must_read(5)  # a wake-up may have been missed: read
+
+    run(make_bus, scenario)
+
+
 def test_wake_ups_go_only_to_the_parties_named(make_bus: BusFactory) -> None:
     async def scenario(bus: Bus) -> None:
         async with bus.subscribe(1) as one, bus.subscribe(2) as two, bus.subscribe(2) as again:

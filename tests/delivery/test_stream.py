@@ -19,6 +19,7 @@ from deconfliction.delivery.outbox import publish
 from deconfliction.delivery.stream import (
     AckBatcher,
     Deliveries,
+    EventCache,
     EventReads,
     EventView,
     GroupCommit,
@@ -383,3 +384,40 @@ def test_stream_reads_that_come_together_share_one_read(
 
     asyncio.run(main())
     assert calls == [[(alpha.id, 0, 2)], [(alpha.id, 3, 9), (bravo.id, 1, 9)]]
+
+
+def test_the_events_of_a_commit_are_kept_as_stored_and_a_rollback_keeps_none(
+    database: Database, clock: ManualClock, make_party: MakeParty
+) -> None:
+    alpha, _ = make_party("Alpha")
+    cache = EventCache(per_party=3)
+    database.after_commit(cache.take)
+    _publish(database, clock, alpha, 2)
+    stored = Deliveries(database, clock).next_events(alpha, 0, 10)
+    assert [e.wire() for e in cache.after(alpha.id, 0, 10)] == [e.wire() for e in stored]
+    assert [e.seq for e in cache.after(alpha.id, 1, 10)] == [2]
+    assert cache.after(alpha.id, 2, 10) == ()
+
+    def note(n: int) -> Callable[[Session], int]:
+        def unit(session: Session) -> int:
+            publish(session, party_id=alpha.id, kind="note", payload={"n": n}, at=clock.now())
+            if n == 2:
+                raise ValidationError("two is refused")
+            return n
+
+        return unit
+
+    async def main() -> None:
+        writer = GroupCommit(database)
+        runner = asyncio.create_task(writer.run())
+        await asyncio.gather(*(writer.submit(note(n)) for n in range(4)), return_exceptions=True)
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+
+    asyncio.run(main())
+    assert [e.seq for e in Deliveries(database, clock).next_events(alpha, 0, 10)] == [1, 2, 3, 4, 5]
+    assert cache.after(alpha.id, 2, 10) == ()  # the refused unit's savepoint rolled back
+    _publish(database, clock, alpha, 4)
+    assert cache.after(alpha.id, 5, 10) == ()  # the oldest are let go: 6 is not kept
+    assert [e.seq for e in cache.after(alpha.id, 6, 10)] == [7, 8, 9]
+    assert [e.seq for e in cache.after(alpha.id, 6, 2)] == [7, 8]

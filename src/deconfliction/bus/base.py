@@ -12,6 +12,15 @@ A notification that lands between the read and the wait is not lost: it leaves t
 subscription woken, so the wait returns at once and the stream reads again. Wake-ups
 may be spurious or merged (two commits, one wake-up); they are never early (the
 notifier calls after its commit) and, on a running bus, never lost.
+
+A notifier that knows how far each party's events now go passes a mapping of party id
+to last ``seq``; a stream that has its events some other way (the events its own process
+committed, kept in memory) then skips the store: it reads only when
+:meth:`Subscription.must_read` says so, and calls :meth:`Subscription.reading` first::
+
+    if not (events := kept(after)) and subscription.must_read(after):
+        subscription.reading()
+        events = read(after)
 """
 
 from __future__ import annotations
@@ -33,11 +42,22 @@ class Subscription(Protocol):
         (``False``). Raises :class:`BusClosedError` once the bus is closed."""
         ...
 
+    def must_read(self, position: int) -> bool:
+        """Whether the store may hold events after ``position`` that no wake-up said how
+        far they go (a wake-up without ``seq``, or a wait that timed out), or beyond
+        what one said, since :meth:`reading` (or the start)."""
+        ...
+
+    def reading(self) -> None:
+        """The caller reads the store now: what was announced before is in what it reads."""
+        ...
+
 
 class Bus(Protocol):
     def notify(self, party_ids: Iterable[int]) -> None:
-        """Wake the subscriptions of these parties. Call after the commit, from any thread;
-        it never blocks on the network."""
+        """Wake the subscriptions of these parties (a mapping of party id to its last
+        ``seq`` says how far their events go). Call after the commit, from any thread; it
+        never blocks on the network."""
         ...
 
     def subscribe(self, party_id: int) -> AbstractAsyncContextManager[Subscription]:

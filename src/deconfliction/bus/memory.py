@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager, suppress
 
 from deconfliction.bus.base import BusClosedError
@@ -13,21 +13,39 @@ __all__ = ["InProcessBus", "LocalSubscription"]
 
 
 class LocalSubscription:
-    """One waiter's wake-up flag, set from any thread, awaited in its event loop."""
+    """One waiter's wake-up flag, set from any thread, awaited in its event loop; and
+    how far the wake-ups since the last read said the events go."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._thread = threading.get_ident()
         self._woken = asyncio.Event()
+        self._announced = 0
+        self._unknown = True  # nothing is read yet
         self.closed = False
 
-    def wake(self) -> None:
-        """Set the flag (thread-safe; a no-op once the loop has stopped)."""
+    def wake(self, seq: int | None = None) -> None:
+        """Set the flag (thread-safe; a no-op once the loop has stopped); ``seq``: the
+        party's last event now (``None``: not known)."""
         if threading.get_ident() == self._thread:
-            self._woken.set()
+            self._woke(seq)
             return
         with suppress(RuntimeError):  # a closed loop: nobody is waiting any more
-            self._loop.call_soon_threadsafe(self._woken.set)
+            self._loop.call_soon_threadsafe(self._woke, seq)
+
+    def _woke(self, seq: int | None) -> None:
+        if seq is None:
+            self._unknown = True
+        else:
+            self._announced = max(self._announced, seq)
+        self._woken.set()
+
+    def must_read(self, position: int) -> bool:
+        return self._unknown or self._announced > position
+
+    def reading(self) -> None:
+        self._unknown = False
+        self._announced = 0
 
     def close(self) -> None:
         self.closed = True
@@ -41,6 +59,7 @@ class LocalSubscription:
             woken = True
         except TimeoutError:
             woken = False
+            self._unknown = True  # a wake-up may have been missed (another writer's)
         self._woken.clear()  # the caller reads after this, so no later wake-up is lost
         if self.closed:
             raise BusClosedError("the bus is closed")
@@ -56,10 +75,13 @@ class InProcessBus:
         self._closed = False
 
     def notify(self, party_ids: Iterable[int]) -> None:
+        seqs: Mapping[int, int | None] = (
+            party_ids if isinstance(party_ids, Mapping) else dict.fromkeys(party_ids)
+        )
         with self._lock:
-            targets = [s for p in set(party_ids) for s in self._subscriptions.get(p, ())]
-        for subscription in targets:
-            subscription.wake()
+            targets = [(s, seq) for p, seq in seqs.items() for s in self._subscriptions.get(p, ())]
+        for subscription, seq in targets:
+            subscription.wake(seq)
 
     @asynccontextmanager
     async def subscribe(self, party_id: int) -> AsyncIterator[LocalSubscription]:

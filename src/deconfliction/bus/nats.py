@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 
 import nats
@@ -64,7 +64,7 @@ class NatsBus:
         ids = set(party_ids)
         if not ids:
             return
-        self._local.notify(ids)
+        self._local.notify(party_ids if isinstance(party_ids, Mapping) else ids)  # seqs kept
         loop = self._loop
         if loop is None or loop.is_closed():
             return

@@ -4,7 +4,10 @@ Each party's events are numbered 1, 2, 3, ... without gaps: the number comes fro
 party row's counter, incremented under that row's write lock, so concurrent
 transactions on any backend get distinct, ordered numbers. Streams read the rows (the
 source of truth) and are only woken by the parties recorded in ``session.info``, which
-:class:`~deconfliction.store.database.Database` hands to its commit listeners.
+:class:`~deconfliction.store.database.Database` hands to its commit listeners: each
+party's last ``seq`` (:data:`PUBLISHED_KEY`) and, unless a rollback may have undone some
+of them, the events themselves (:data:`PUBLISHED_EVENTS_KEY`), which a stream of the same
+process may send without reading them back.
 
 :func:`publish_many` numbers and writes many events in three statements, however many
 there are: the counters' update (one execution for all the parties), their read, one
@@ -17,7 +20,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, insert, select, update
@@ -25,10 +28,22 @@ from sqlalchemy.orm import Session
 
 from deconfliction.store.schema import Event, Party
 
-__all__ = ["PUBLISHED_KEY", "EventDraft", "publish", "publish_many"]
+__all__ = [
+    "PUBLISHED_EVENTS_KEY",
+    "PUBLISHED_KEY",
+    "EventDraft",
+    "EventView",
+    "forget_published_events",
+    "publish",
+    "publish_many",
+]
 
 PUBLISHED_KEY = "deconfliction.published_parties"
-"""Key in ``Session.info``: the set of party ids that got an event in this transaction."""
+"""Key in ``Session.info``: the parties that got an event in this transaction, each with
+its last ``seq`` (a dict: iterating it gives the party ids)."""
+PUBLISHED_EVENTS_KEY = "deconfliction.published_events"
+"""Key in ``Session.info``: ``(party id, EventView)`` of each event this transaction
+added, or ``None`` once a rollback (of a savepoint) may have undone some of them."""
 
 
 _BUMP = (
@@ -39,6 +54,39 @@ _BUMP = (
 _LAST = select(Party.id, Party.event_seq).where(Party.id.in_(bindparam("ids", expanding=True)))
 _INSERT_EVENTS = insert(Event)
 """The statements are built once and run on the connection (Core, no ORM work)."""
+
+
+@dataclass(frozen=True)
+class EventView:
+    """One event of a party's stream: its position, kind, item id, time and payload (the
+    JSON text as stored)."""
+
+    seq: int
+    kind: str
+    item_id: str | None
+    at: datetime
+    payload_json: str
+
+    @property
+    def payload(self) -> Any:
+        return json.loads(self.payload_json)
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form: ``{"seq", "kind", "item", "at", "payload"}``."""
+        return {**self._head(), "payload": self.payload}
+
+    def wire(self) -> str:
+        """:meth:`to_json` as JSON text, the payload passed through as stored."""
+        head = json.dumps(self._head(), separators=(",", ":"))
+        return f'{head[:-1]},"payload":{self.payload_json}}}'
+
+    def _head(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "kind": self.kind,
+            "item": self.item_id,
+            "at": self.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        }
 
 
 @dataclass(frozen=True)
@@ -76,23 +124,38 @@ def publish_many(session: Session, drafts: Sequence[EventDraft]) -> list[int]:
     if len(rows) != len(counts):
         missing = sorted(set(counts) - {party_id for party_id, _ in rows})
         raise ValueError(f"no parties {missing} to publish to")
-    next_seq = {party_id: int(last) - counts[party_id] + 1 for party_id, last in rows}
+    last_seq = {party_id: int(last) for party_id, last in rows}
+    next_seq = {party_id: last - counts[party_id] + 1 for party_id, last in last_seq.items()}
     seqs: list[int] = []
     values: list[dict[str, Any]] = []
+    views: list[tuple[int, EventView]] = []
     for draft in drafts:
         seq = next_seq[draft.party_id]
         next_seq[draft.party_id] = seq + 1
         seqs.append(seq)
+        payload = json.dumps(draft.payload, separators=(",", ":"))
         values.append(
             {
                 "party_id": draft.party_id,
                 "seq": seq,
                 "kind": draft.kind,
                 "item_id": draft.item_id,
-                "payload": json.dumps(draft.payload, separators=(",", ":")),
+                "payload": payload,
                 "created_at": draft.at,
             }
         )
+        views.append((draft.party_id, EventView(seq, draft.kind, draft.item_id, draft.at, payload)))
     connection.execute(_INSERT_EVENTS, values)
-    session.info.setdefault(PUBLISHED_KEY, set()).update(counts)
+    session.info.setdefault(PUBLISHED_KEY, {}).update(last_seq)
+    published = session.info.setdefault(PUBLISHED_EVENTS_KEY, [])
+    if published is not None:
+        published.extend(views)
     return seqs
+
+
+def forget_published_events(session: Session, previous_transaction: Any) -> None:
+    """A rollback happened (of a savepoint, say): the events published so far in this
+    transaction may not be committed as recorded, so none of them is kept in memory.
+    A listener for the ``Session`` event ``after_soft_rollback``."""
+    if session.info.get(PUBLISHED_EVENTS_KEY) is not None:
+        session.info[PUBLISHED_EVENTS_KEY] = None

@@ -28,16 +28,17 @@ import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
 import anyio
 from anyio import to_thread
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
+from deconfliction.delivery.outbox import PUBLISHED_EVENTS_KEY, EventView, forget_published_events
 from deconfliction.errors import DeconflictionError, ValidationError
 from deconfliction.hotline.messages import record_deliveries as record_message_deliveries
 from deconfliction.journal.chain import lock_head
@@ -51,6 +52,7 @@ __all__ = [
     "MAX_PAGE",
     "AckBatcher",
     "Deliveries",
+    "EventCache",
     "EventPage",
     "EventReads",
     "EventView",
@@ -73,39 +75,6 @@ _ITEM_KINDS = {kind: item for item, kind in DELIVERED_EVENT_KINDS.items()}
 CARRIERS = frozenset(_ITEM_KINDS)
 """The kinds of events that carry an item whose delivery is recorded when acknowledged."""
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class EventView:
-    """One event of a party's stream: its position, kind, item id, time and payload (the
-    JSON text as stored)."""
-
-    seq: int
-    kind: str
-    item_id: str | None
-    at: datetime
-    payload_json: str
-
-    @property
-    def payload(self) -> Any:
-        return json.loads(self.payload_json)
-
-    def to_json(self) -> dict[str, Any]:
-        """The wire form: ``{"seq", "kind", "item", "at", "payload"}``."""
-        return {**self._head(), "payload": self.payload}
-
-    def wire(self) -> str:
-        """:meth:`to_json` as JSON text, the payload passed through as stored."""
-        head = json.dumps(self._head(), separators=(",", ":"))
-        return f'{head[:-1]},"payload":{self.payload_json}}}'
-
-    def _head(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "kind": self.kind,
-            "item": self.item_id,
-            "at": self.at.astimezone(UTC).isoformat(timespec="microseconds"),
-        }
 
 
 @dataclass(frozen=True)
@@ -263,6 +232,49 @@ class Deliveries:
             with self._db.transaction() as session:
                 self.record(session, spans)
             self.recorded_up_to(spans)
+
+
+class EventCache:
+    """The events this process committed lately, kept per party (the newest ``per_party``
+    of each), so that a stream sends them without reading them back.
+
+    :meth:`take` is a commit listener (``Database.after_commit``): it keeps the events of
+    each committed transaction, unless a rollback (of a savepoint) may have undone some
+    of them (then a stream reads them as ever). The rows stay the truth: a stream takes
+    from here only the events right after its position, and reads the store for any it
+    does not find (committed by another process, say, or left out).
+    """
+
+    def __init__(self, per_party: int = 256) -> None:
+        self._per_party = per_party
+        self._lock = threading.Lock()
+        self._events: dict[int, dict[int, EventView]] = {}
+        if not event.contains(Session, "after_soft_rollback", forget_published_events):
+            event.listen(Session, "after_soft_rollback", forget_published_events)
+
+    def take(self, info: Mapping[str, Any]) -> None:
+        """Keep the events a committed transaction published (its ``Session.info``)."""
+        published = info.get(PUBLISHED_EVENTS_KEY)
+        if not published:
+            return
+        with self._lock:
+            for party_id, view in published:
+                kept = self._events.setdefault(party_id, {})
+                kept[view.seq] = view
+                if len(kept) > self._per_party:
+                    del kept[next(iter(kept))]  # the oldest kept
+
+    def after(self, party_id: int, after: int, limit: int) -> tuple[EventView, ...]:
+        """The party's kept events right after ``after``, in order, up to the first one
+        not kept (at most ``limit``); empty when the next one is not kept."""
+        with self._lock:
+            kept = self._events.get(party_id)
+            if not kept:
+                return ()
+            found: list[EventView] = []
+            while len(found) < limit and (view := kept.get(after + len(found) + 1)):
+                found.append(view)
+            return tuple(found)
 
 
 class EventReads:

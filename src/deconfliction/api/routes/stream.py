@@ -44,7 +44,7 @@ from deconfliction.api.auth import CurrentParty, services, websocket_party
 from deconfliction.api.problems import problem_document
 from deconfliction.api.services import Services
 from deconfliction.bus import BusClosedError
-from deconfliction.delivery.stream import CARRIERS, EventPage, EventReads
+from deconfliction.delivery.stream import CARRIERS, EventCache, EventPage, EventReads
 from deconfliction.errors import DeconflictionError, ValidationError
 from deconfliction.parties import PartyRef
 
@@ -117,14 +117,19 @@ async def _wait_for_events(
     return await to_thread.run_sync(svc.deliveries.events, party, after, limit)
 
 
-def _reads(websocket: WebSocket, svc: Services) -> EventReads:
-    """The app's merged stream reads (one read at a time, for every stream that asked:
-    streams take neither the worker threads nor the connections), made in its event
-    loop on first use."""
-    reads: EventReads | None = getattr(websocket.app.state, "stream_reads", None)
-    if reads is None:
-        reads = websocket.app.state.stream_reads = EventReads(svc.deliveries)
-    return reads
+def _sources(websocket: WebSocket, svc: Services) -> tuple[EventCache, EventReads]:
+    """The app's events committed lately (kept from the commits of this process), and
+    its merged stream reads (one read at a time, for every stream that asked: streams
+    take neither the worker threads nor the connections); made in its event loop on
+    first use."""
+    sources: tuple[EventCache, EventReads] | None = getattr(
+        websocket.app.state, "stream_sources", None
+    )
+    if sources is None:
+        cache = EventCache(SEND_BUFFER)
+        svc.db.after_commit(cache.take)
+        sources = websocket.app.state.stream_sources = (cache, EventReads(svc.deliveries))
+    return sources
 
 
 @dataclass
@@ -207,10 +212,13 @@ async def _serve(websocket: WebSocket, svc: Services, party: PartyRef, at: _Posi
 
 
 async def _send_events(websocket: WebSocket, svc: Services, party: PartyRef, at: _Position) -> None:
-    reads = _reads(websocket, svc)
+    kept, reads = _sources(websocket, svc)
     async with svc.bus.subscribe(party.id) as subscription:
         while True:
-            events = await reads.next_events(party, at.sent, SEND_BUFFER)
+            events = kept.after(party.id, at.sent, SEND_BUFFER)
+            if not events and subscription.must_read(at.sent):
+                subscription.reading()
+                events = await reads.next_events(party, at.sent, SEND_BUFFER)
             if not events:
                 await subscription.wait(RECHECK_S)
                 continue
