@@ -16,8 +16,12 @@ schedule down). Each message carries its send time (the monotonic clock, shared 
 processes of one machine) in its text, so the recipient's loop measures the **latency
 from the start of the POST to the event on the recipient's socket**.
 
-Midway (``--kill-at``, a fraction of the run; 0: no kill) the server gets SIGKILL and is
-started again on the same store and port. Clients reconnect with the last seq they
+With ``--servers N`` (N > 1) N server processes serve one store, on N ports, woken
+across by NATS (``--nats``); each party's socket and each HTTP connection goes to one of
+them in turn.
+
+Midway (``--kill-at``, a fraction of the run; 0: no kill) every server gets SIGKILL and
+is started again on the same store and port. Clients reconnect with the last seq they
 have (``after=``); a POST that got no answer is retried with the same
 ``Idempotency-Key`` until it is answered. At the end every answered message is counted
 per (recipient, message id): **lost** if it never reached the recipient's socket,
@@ -82,6 +86,9 @@ class Config:
     processes: int = 1
     connections: int = 64
     """HTTP connections per load process (each sends one message at a time)."""
+    servers: int = 1
+    """Server processes on the one store (woken across by NATS when more than one)."""
+    nats: str = "nats://127.0.0.1:4222"
     database: str | None = None
     seed: int = 1
 
@@ -163,10 +170,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start_server(
+    url: str, port: int, log: Path, nats: str | None = None
+) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "deconfliction", "serve", "--port", str(port), "-d", url]
+    env = dict(os.environ)
+    if nats is not None:
+        env["DECONFLICTION_NATS_URL"] = nats
     with log.open("ab") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + _START_TIMEOUT_S
     while True:
         with suppress(httpx.TransportError):
@@ -302,7 +314,11 @@ async def _generate(spec: dict[str, Any]) -> _WorkerResult:
     names: list[str] = spec["names"]
     tokens: dict[str, str] = spec["tokens"]
     mine = spec["mine"]
-    parties = [_Party(n, tokens[n], spec["ws_url"], result) for n in mine]
+    ports: list[int] = spec["ports"]
+    parties = [
+        _Party(n, tokens[n], f"ws://{spec['host']}:{ports[i % len(ports)]}/v1/stream", result)
+        for i, n in enumerate(mine)
+    ]
     readers = [asyncio.create_task(p.run()) for p in parties]
     await asyncio.wait_for(asyncio.gather(*(p.ready.wait() for p in parties)), 60)
     spec["ready"].set()
@@ -317,14 +333,16 @@ async def _generate(spec: dict[str, Any]) -> _WorkerResult:
     give_up_at = end + _DRAIN_MAX_S
     jobs: asyncio.Queue[tuple[str, str, float] | None] = asyncio.Queue()
 
-    async def connection() -> None:
-        http = _Http(spec["host"], spec["port"])
+    async def connection(port: int) -> None:
+        http = _Http(spec["host"], port)
         while (job := await jobs.get()) is not None:
             sender, recipient, due = job
             result.late_start_s = max(result.late_start_s, time.monotonic() - due)
             await _send_one(http, tokens[sender], recipient, give_up_at, result)
 
-    senders = [asyncio.create_task(connection()) for _ in range(spec["connections"])]
+    senders = [
+        asyncio.create_task(connection(ports[k % len(ports)])) for k in range(spec["connections"])
+    ]
     i = 0
     while (due := start + spec["offset"] + i * interval) < end:
         delay = due - time.monotonic()
@@ -372,9 +390,10 @@ def run(config: Config, work: Path, console: Console | None = None) -> Outcome:
     say = console.print if console is not None else (lambda *_: None)
     with _store(config.database, config.parties, work) as (url, tokens):
         names = [f"P{i:03d}" for i in range(config.parties)]
-        port = _free_port()
+        ports = [_free_port() for _ in range(config.servers)]
         log = work / "server.log"
-        server = _start_server(url, port, log)
+        nats = config.nats if config.servers > 1 else None
+        servers = [_start_server(url, port, log, nats) for port in ports]
         server_cpu = 0.0
         context = multiprocessing.get_context("spawn")
         results = context.Queue()
@@ -388,9 +407,8 @@ def run(config: Config, work: Path, console: Console | None = None) -> Outcome:
                 "names": names,
                 "tokens": dict(zip(names, tokens, strict=True)),
                 "mine": names[k :: config.processes],
-                "ws_url": f"ws://127.0.0.1:{port}/v1/stream",
                 "host": "127.0.0.1",
-                "port": port,
+                "ports": ports[k % config.servers :] + ports[: k % config.servers],
                 "connections": config.connections,
                 "rate": config.rate / config.processes,
                 "offset": k / config.rate,
@@ -408,17 +426,18 @@ def run(config: Config, work: Path, console: Console | None = None) -> Outcome:
                 if not event.wait(120):
                     raise RuntimeError("the load generators did not connect within 120 s")
             say(f"{config.parties} parties connected; sending for {config.duration_s:g} s")
-            server_cpu -= _cpu_s(server.pid)  # start-up and connections are not counted
+            server_cpu -= sum(_cpu_s(s.pid) for s in servers)  # not start-up, connections
             start = time.monotonic() + 0.5
             start_at.value = start
             killed = restarted = 0.0
             if config.kill_at > 0:
                 time.sleep(max(0.0, start + config.kill_at * config.duration_s - time.monotonic()))
-                server_cpu += _cpu_s(server.pid)
-                os.kill(server.pid, signal.SIGKILL)
-                server.wait()
+                server_cpu += sum(_cpu_s(s.pid) for s in servers)
+                for server in servers:
+                    os.kill(server.pid, signal.SIGKILL)
+                    server.wait()
                 killed = time.monotonic()
-                server = _start_server(url, port, log)
+                servers = [_start_server(url, port, log, nats) for port in ports]
                 restarted = time.monotonic()
                 say(f"killed the server (SIGKILL), restarted it: {restarted - killed:.1f} s down")
             for event in sent_done:
@@ -429,12 +448,14 @@ def run(config: Config, work: Path, console: Console | None = None) -> Outcome:
             for worker in workers:
                 worker.join(timeout=30)
         finally:
-            server_cpu += _cpu_s(server.pid)
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            server_cpu += sum(_cpu_s(s.pid) for s in servers)
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                try:
+                    server.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    server.kill()
             for worker in workers:
                 if worker.is_alive():
                     worker.kill()
@@ -494,7 +515,8 @@ def table(outcome: Outcome) -> Table:
     store = "SQLite file" if c.database is None else make_url(c.database).get_backend_name()
     title = (
         f"hotline: {c.parties} parties, {c.rate:g} messages/s for {c.duration_s:g} s, "
-        f"{store}, {c.processes} load process(es), {os.cpu_count()} CPUs"
+        f"{store}, {c.servers} server process(es), {c.processes} load process(es), "
+        f"{os.cpu_count()} CPUs"
     )
     result = Table(title=title)
     result.add_column("measure")
@@ -556,12 +578,23 @@ def main(argv: Sequence[str] | None = None) -> Outcome:
     parser.add_argument(
         "--connections", type=int, default=64, help="HTTP connections per load process."
     )
+    parser.add_argument("--servers", type=int, default=1, help="Server processes on the one store.")
+    parser.add_argument(
+        "--nats", default=Config.nats, help="NATS between the servers (with --servers 2+)."
+    )
     parser.add_argument(
         "--database", default=None, help="A PostgreSQL server URL (default: a SQLite file)."
     )
     args = parser.parse_args(argv)
-    if args.parties < 2 or args.rate <= 0 or not 0 <= args.kill_at < 1 or args.processes < 1:
-        parser.error("need 2+ parties, a positive rate, 0 <= --kill-at < 1, 1+ processes")
+    if (
+        args.parties < 2
+        or args.rate <= 0
+        or not 0 <= args.kill_at < 1
+        or min(args.processes, args.servers) < 1
+    ):
+        parser.error(
+            "need 2+ parties, a positive rate, 0 <= --kill-at < 1, 1+ processes and servers"
+        )
     config = Config(
         parties=args.parties,
         rate=args.rate,
@@ -569,6 +602,8 @@ def main(argv: Sequence[str] | None = None) -> Outcome:
         kill_at=args.kill_at,
         processes=args.processes,
         connections=args.connections,
+        servers=args.servers,
+        nats=args.nats,
         database=args.database,
     )
     console = Console()
