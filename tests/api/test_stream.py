@@ -99,6 +99,20 @@ def test_the_backlog_comes_first_then_live_events_in_order(
         assert set(event) == {"seq", "kind", "item", "at", "payload"}
 
 
+def test_a_backlog_longer_than_a_read_comes_whole_without_a_wake_up(
+    client: TestClient, make_party: MakeParty, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream_routes, "SEND_BUFFER", 3)
+    _, alpha = make_party("Alpha")
+    _, bravo = make_party("Bravo")
+    sent = [_send(client, alpha, "Bravo", f"m{i}") for i in range(8)]
+    with _open(client, bravo) as ws:
+        assert ws.receive_json()["hello"]["last_seq"] == 8
+        assert [ws.receive_json()["item"] for _ in range(8)] == sent
+        live = _send(client, alpha, "Bravo", "m8")  # from the commit, kept in memory
+        assert ws.receive_json()["item"] == live
+
+
 def test_a_client_without_headers_sends_its_token_first(
     client: TestClient, make_party: MakeParty, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,7 +20,7 @@ committed, kept in memory) then skips the store: it reads only when
 
     if not (events := kept(after)) and subscription.must_read(after):
         subscription.reading()
-        events = read(after)
+        events = read(after)  # a page: when full, read again before waiting
 """
 
 from __future__ import annotations

@@ -213,12 +213,14 @@ async def _serve(websocket: WebSocket, svc: Services, party: PartyRef, at: _Posi
 
 async def _send_events(websocket: WebSocket, svc: Services, party: PartyRef, at: _Position) -> None:
     kept, reads = _sources(websocket, svc)
+    page_full = False  # the last read stopped at the page's end: there may be more
     async with svc.bus.subscribe(party.id) as subscription:
         while True:
             events = kept.after(party.id, at.sent, SEND_BUFFER)
-            if not events and subscription.must_read(at.sent):
+            if not events and (page_full or subscription.must_read(at.sent)):
                 subscription.reading()
                 events = await reads.next_events(party, at.sent, SEND_BUFFER)
+                page_full = len(events) == SEND_BUFFER
             if not events:
                 await subscription.wait(RECHECK_S)
                 continue
