@@ -55,7 +55,8 @@ class LocalSubscription:
         if self.closed:
             raise BusClosedError("the bus is closed")
         try:
-            await asyncio.wait_for(self._woken.wait(), timeout_s)
+            async with asyncio.timeout(timeout_s):  # no task of its own, unlike wait_for
+                await self._woken.wait()
             woken = True
         except TimeoutError:
             woken = False
