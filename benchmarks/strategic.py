@@ -419,16 +419,16 @@ def _http_case(
     latency = summarise(filed.latencies_s, filed.wall_s)
     failed = sum(n for status, n in filed.statuses.items() if status != 201)
     verdict = "met" if latency.per_s >= HTTP_TARGET_PER_S else "MISSED"
-    cpu_ms = None if filed.server_cpu_s is None else filed.server_cpu_s / latency.count * 1e3
-    return Case(
-        "HTTP, loopback",
-        size,
-        latency,
-        cpu_ms,
-        filed.conflicts / latency.count,
+    client_ms = filed.client_cpu_s / latency.count * 1e3
+    notes = (
         f"{args.http_clients} clients, {filed.wall_s:.1f} s, {failed} not 201; "
-        f"target >= {HTTP_TARGET_PER_S:g}/s: {verdict}",
+        f"target >= {HTTP_TARGET_PER_S:g}/s: {verdict}; clients' CPU {client_ms:.2f} ms a filing"
     )
+    cpu_ms = None
+    if filed.server_cpu_s is not None:
+        cpu_ms = filed.server_cpu_s / latency.count * 1e3
+        notes += f"; one server process at {cpu_ms:.1f} ms a filing: at most {1e3 / cpu_ms:,.0f}/s"
+    return Case("HTTP, loopback", size, latency, cpu_ms, filed.conflicts / latency.count, notes)
 
 
 def _mean(values: Sequence[int]) -> float:
