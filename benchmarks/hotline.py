@@ -393,35 +393,38 @@ def run(config: Config, work: Path, console: Console | None = None) -> Outcome:
         ports = [_free_port() for _ in range(config.servers)]
         log = work / "server.log"
         nats = config.nats if config.servers > 1 else None
-        servers = [_start_server(url, port, log, nats) for port in ports]
+        servers: list[subprocess.Popen[bytes]] = []
+        workers: list[Any] = []
         server_cpu = 0.0
-        context = multiprocessing.get_context("spawn")
-        results = context.Queue()
-        start_at = context.Value("d", 0.0)
-        all_sent = context.Event()
-        workers, ready, sent_done = [], [], []
-        for k in range(config.processes):
-            ready.append(context.Event())
-            sent_done.append(context.Event())
-            spec = {
-                "names": names,
-                "tokens": dict(zip(names, tokens, strict=True)),
-                "mine": names[k :: config.processes],
-                "host": "127.0.0.1",
-                "ports": ports[k % config.servers :] + ports[: k % config.servers],
-                "connections": config.connections,
-                "rate": config.rate / config.processes,
-                "offset": k / config.rate,
-                "duration_s": config.duration_s,
-                "seed": config.seed * 1000 + k,
-                "start_at": start_at,
-                "ready": ready[-1],
-                "sent_done": sent_done[-1],
-                "all_sent": all_sent,
-            }
-            workers.append(context.Process(target=_worker, args=(spec, results), daemon=True))
-            workers[-1].start()
         try:
+            for port in ports:  # each stopped in the end, whatever fails after it started
+                servers.append(_start_server(url, port, log, nats))
+            context = multiprocessing.get_context("spawn")
+            results = context.Queue()
+            start_at = context.Value("d", 0.0)
+            all_sent = context.Event()
+            ready, sent_done = [], []
+            for k in range(config.processes):
+                ready.append(context.Event())
+                sent_done.append(context.Event())
+                spec = {
+                    "names": names,
+                    "tokens": dict(zip(names, tokens, strict=True)),
+                    "mine": names[k :: config.processes],
+                    "host": "127.0.0.1",
+                    "ports": ports[k % config.servers :] + ports[: k % config.servers],
+                    "connections": config.connections,
+                    "rate": config.rate / config.processes,
+                    "offset": k / config.rate,
+                    "duration_s": config.duration_s,
+                    "seed": config.seed * 1000 + k,
+                    "start_at": start_at,
+                    "ready": ready[-1],
+                    "sent_done": sent_done[-1],
+                    "all_sent": all_sent,
+                }
+                workers.append(context.Process(target=_worker, args=(spec, results), daemon=True))
+                workers[-1].start()
             for event in ready:
                 if not event.wait(120):
                     raise RuntimeError("the load generators did not connect within 120 s")
@@ -437,7 +440,9 @@ def run(config: Config, work: Path, console: Console | None = None) -> Outcome:
                     os.kill(server.pid, signal.SIGKILL)
                     server.wait()
                 killed = time.monotonic()
-                servers = [_start_server(url, port, log, nats) for port in ports]
+                servers = []
+                for port in ports:
+                    servers.append(_start_server(url, port, log, nats))
                 restarted = time.monotonic()
                 say(f"killed the server (SIGKILL), restarted it: {restarted - killed:.1f} s down")
             for event in sent_done:
