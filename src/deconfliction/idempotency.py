@@ -1,16 +1,23 @@
-"""Idempotency keys: a retried request gets the first answer; a reused key is refused."""
+"""Idempotency keys: a retried request gets the first answer; a reused key is refused.
+
+A first answer is kept for ``Settings.idempotency_ttl_s`` (a day by default): the
+scheduler forgets older ones (:func:`forget_expired`), and their keys may be used afresh.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from deconfliction.errors import IdempotencyKeyReusedError
+from deconfliction.store.database import Database
 from deconfliction.store.schema import IdempotencyRecord
 
-__all__ = ["first_response"]
+__all__ = ["first_response", "forget_expired"]
 
 
 def first_response(
@@ -31,3 +38,17 @@ def first_response(
         )
     response: dict[str, Any] = json.loads(record.response)
     return response
+
+
+def forget_expired(db: Database, before: datetime) -> int:
+    """Forget the first answers recorded before ``before``; returns how many.
+
+    A look on the ``created_at`` index comes first, so a run with nothing to forget
+    takes no write lock.
+    """
+    expired = IdempotencyRecord.created_at < before
+    with db.read() as session:
+        if session.execute(select(IdempotencyRecord.key).where(expired).limit(1)).first() is None:
+            return 0
+    with db.transaction() as session:
+        return session.connection().execute(delete(IdempotencyRecord).where(expired)).rowcount

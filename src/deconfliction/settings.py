@@ -26,6 +26,9 @@ class Settings:
     max_vertices: int = MAX_VERTICES
     max_volumes_per_notice: int = 100
     max_body_bytes: int = 4_000_000
+    idempotency_ttl_s: float = 86_400.0
+    """Seconds a request's Idempotency-Key keeps its first answer (a retry within it gets
+    that answer); then the scheduler forgets it and the key may be used afresh."""
     auth_cache_s: float = 10.0
     """Seconds the service may go on accepting a token without asking the store again
     (a token revoked in the store is refused at most this much later); 0: ask every time."""

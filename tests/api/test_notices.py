@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
+from deconfliction.clock import ManualClock
+from deconfliction.settings import Settings
 from tests.api.conftest import bearer, box, volume
 from tests.conftest import MakeParty
 
@@ -164,6 +167,28 @@ def test_idempotency_key_returns_the_first_result(
     other = client.post("/v1/notices", headers=headers, json={**body, "title": "something else"})
     assert other.status_code == 409
     assert other.json()["code"] == "idempotency-key-reused"
+
+
+def test_an_idempotency_key_is_forgotten_after_its_time(
+    client: TestClient, make_party: MakeParty, clock: ManualClock
+) -> None:
+    _, alpha = make_party("Alpha")
+    headers = {**bearer(alpha), "Idempotency-Key": "flight-43"}
+    body = {"title": "first", "volumes": [volume(box(8.0, 47.0, 8.4, 47.3), 0, 3000, 60, 62)]}
+    assert client.post("/v1/notices", headers=headers, json=body).status_code == 201
+    services = client.app.state.services  # type: ignore[attr-defined]
+    other = {**body, "title": "a new filing under the old key"}
+
+    clock.advance(timedelta(seconds=Settings().idempotency_ttl_s - 1))
+    services.run_once(clock.now())
+    assert client.post("/v1/notices", headers=headers, json=other).status_code == 409
+
+    clock.advance(timedelta(seconds=2))
+    services.run_once(clock.now())
+    again = client.post("/v1/notices", headers=headers, json=other)
+    assert again.status_code == 201
+    assert "Idempotent-Replayed" not in again.headers
+    assert again.json()["notice"]["title"] == other["title"]
 
 
 def test_alert_acknowledgment_is_idempotent_and_private(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from deconfliction.agreements.service import AgreedDeadlines, AgreementService
 from deconfliction.alerts import AlertService
@@ -13,6 +13,7 @@ from deconfliction.delivery.outbox import PUBLISHED_KEY
 from deconfliction.delivery.stream import AckBatcher, Deliveries, GroupCommit
 from deconfliction.hotline.escalation import Escalation
 from deconfliction.hotline.messages import MessageService
+from deconfliction.idempotency import forget_expired
 from deconfliction.journal.receipts import ProofService
 from deconfliction.notices.lifecycle import NoticeLifecycle
 from deconfliction.notices.service import NoticeService
@@ -72,6 +73,8 @@ class Services:
         )
 
     def run_once(self, now: datetime) -> None:
-        """One scheduler run: notices the clock has made due, then escalations."""
+        """One scheduler run: notices the clock has made due, then escalations, then
+        idempotency keys past their time."""
         self.lifecycle.run_once(now)
         self.escalation.run_once(now)
+        forget_expired(self.db, now - timedelta(seconds=self.settings.idempotency_ttl_s))
