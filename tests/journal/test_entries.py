@@ -8,6 +8,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from deconfliction.alerts import AlertService
@@ -149,6 +151,48 @@ def test_stored_entries_carry_the_documented_hash(database: Database, registry: 
         prev = e.hash
 
 
+_TEXT = st.text(alphabet=st.characters(exclude_characters="\x00", exclude_categories=("Cs",)))
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    payload=st.dictionaries(_TEXT, _JSON, max_size=5),
+    party=st.none() | _TEXT,
+    subject=st.none() | _TEXT,
+)
+def test_any_payload_gets_the_documented_hash(
+    database: Database, payload: dict[str, object], party: str | None, subject: str | None
+) -> None:
+    """Appends hash the payload's canonical text as it is (not parsed and written again):
+    for any JSON payload of string keys that is the documented hash."""
+    with database.transaction() as session:
+        entry = append(
+            session, at=T0, kind="test.any", payload=payload, party=party, subject=subject
+        )
+    body = {
+        "seq": entry.seq,
+        "at": T0.astimezone(UTC).isoformat(timespec="microseconds"),
+        "kind": "test.any",
+        "party": party,
+        "subject": subject,
+        "payload": json.loads(entry.payload),
+    }
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert entry.hash == hashlib.sha256((entry.prev_hash + text).encode()).hexdigest()
+    assert verify_database(database).intact
+
+
 def test_a_failing_append_undoes_the_change(
     database: Database, clock: ManualClock, make_party: MakeParty, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -159,7 +203,7 @@ def test_a_failing_append_undoes_the_change(
     def broken(*args: object, **kwargs: object) -> str:
         raise RuntimeError("journal unavailable")
 
-    monkeypatch.setattr(chain, "entry_hash", broken)
+    monkeypatch.setattr(chain, "canonical_json", broken)
     with pytest.raises(RuntimeError, match="journal unavailable"):
         service.file(alpha, WEST)
     with pytest.raises(RuntimeError, match="journal unavailable"):
