@@ -133,11 +133,16 @@ class _Plane:
 
     @classmethod
     def centred_on(cls, volumes: Sequence[Volume4D]) -> _Plane:
-        """The plane at the mean of the footprints' centroids (averaged in ECEF, so
-        that volumes on both sides of the antimeridian average correctly)."""
+        """The plane at the mean of the footprints' centroids, averaged as unit normals
+        (so that volumes on both sides of the antimeridian average correctly, and one
+        footprint's plane is at its centroid: an ECEF mean would give the geocentric
+        latitude, some 20 km off at mid-latitudes)."""
         centres = [v.footprint.shape.centroid for v in volumes]
-        x, y, z = geodetic_to_ecef([c.x for c in centres], [c.y for c in centres], 0.0)
-        mx, my, mz = float(np.mean(x)), float(np.mean(y)), float(np.mean(z))
+        lam = np.radians([c.x for c in centres])
+        phi = np.radians([c.y for c in centres])
+        mx = float(np.mean(np.cos(phi) * np.cos(lam)))
+        my = float(np.mean(np.cos(phi) * np.sin(lam)))
+        mz = float(np.mean(np.sin(phi)))
         lon = math.degrees(math.atan2(my, mx))
         lat = math.degrees(math.atan2(mz, math.hypot(mx, my)))
         ox, oy, oz = geodetic_to_ecef(lon, lat, 0.0)
