@@ -21,9 +21,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, insert, select, update
+from sqlalchemy import BigInteger, bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from deconfliction.store.schema import Event, Party
@@ -33,7 +34,6 @@ __all__ = [
     "PUBLISHED_KEY",
     "EventDraft",
     "EventView",
-    "forget_published_events",
     "publish",
     "publish_many",
 ]
@@ -147,15 +147,21 @@ def publish_many(session: Session, drafts: Sequence[EventDraft]) -> list[int]:
         views.append((draft.party_id, EventView(seq, draft.kind, draft.item_id, draft.at, payload)))
     connection.execute(_INSERT_EVENTS, values)
     session.info.setdefault(PUBLISHED_KEY, {}).update(last_seq)
+    _watch_rollbacks()  # before the first events are recorded, so no rollback is missed
     published = session.info.setdefault(PUBLISHED_EVENTS_KEY, [])
     if published is not None:
         published.extend(views)
     return seqs
 
 
-def forget_published_events(session: Session, previous_transaction: Any) -> None:
+@cache
+def _watch_rollbacks() -> None:
+    """Listen, once in a process, for the rollbacks that :func:`_forget_published` handles."""
+    event.listen(Session, "after_soft_rollback", _forget_published)
+
+
+def _forget_published(session: Session, previous_transaction: Any) -> None:
     """A rollback happened (of a savepoint, say): the events published so far in this
-    transaction may not be committed as recorded, so none of them is kept in memory.
-    A listener for the ``Session`` event ``after_soft_rollback``."""
+    transaction may not be committed as recorded, so none of them is kept in memory."""
     if session.info.get(PUBLISHED_EVENTS_KEY) is not None:
         session.info[PUBLISHED_EVENTS_KEY] = None

@@ -34,11 +34,11 @@ from typing import Any, TypeVar
 
 import anyio
 from anyio import to_thread
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
-from deconfliction.delivery.outbox import PUBLISHED_EVENTS_KEY, EventView, forget_published_events
+from deconfliction.delivery.outbox import PUBLISHED_EVENTS_KEY, EventView
 from deconfliction.errors import DeconflictionError, ValidationError
 from deconfliction.hotline.messages import record_deliveries as record_message_deliveries
 from deconfliction.journal.chain import lock_head
@@ -249,8 +249,6 @@ class EventCache:
         self._per_party = per_party
         self._lock = threading.Lock()
         self._events: dict[int, dict[int, EventView]] = {}
-        if not event.contains(Session, "after_soft_rollback", forget_published_events):
-            event.listen(Session, "after_soft_rollback", forget_published_events)
 
     def take(self, info: Mapping[str, Any]) -> None:
         """Keep the events a committed transaction published (its ``Session.info``)."""
