@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select
 
 from deconfliction.alerts import AlertService
@@ -231,3 +232,27 @@ def test_naive_entry_times_are_refused(database: Database) -> None:
     naive = datetime(2026, 3, 2, 10, 0)  # noqa: DTZ001 - the point of the test
     with database.transaction() as session, pytest.raises(ValueError, match="aware"):
         append(session, at=naive, kind="test.event", payload={})
+
+
+def test_a_head_lock_taken_in_a_rolled_back_savepoint_is_taken_again(
+    database: Database,
+) -> None:
+    """Rolling a savepoint back releases the row locks taken in it (PostgreSQL): a lock
+    first taken there must not count as held afterwards."""
+    locks: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "FROM journal_head" in statement:
+            locks.append(statement)
+
+    sqlalchemy_event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        with database.transaction() as session:
+            savepoint = session.begin_nested()
+            chain.lock_head(session)
+            savepoint.rollback()
+            chain.lock_head(session)
+            chain.lock_head(session)  # held now: not asked again
+    finally:
+        sqlalchemy_event.remove(database.engine, "before_cursor_execute", seen)
+    assert len(locks) == 2

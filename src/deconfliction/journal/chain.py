@@ -92,7 +92,8 @@ def lock_head(session: Session) -> JournalHead:
     Taken first, it makes a write transaction wait for every writer before it, so its
     checks see their commits on every backend. The lock is taken once per transaction:
     later calls in the same one return the row already held (a session is one
-    transaction here, see ``Database.transaction``).
+    transaction here, see ``Database.transaction``). One taken inside a savepoint is
+    not remembered: rolling the savepoint back releases it (PostgreSQL).
     """
     held = session.info.get(_HEAD_KEY)
     if isinstance(held, JournalHead):
@@ -105,7 +106,8 @@ def lock_head(session: Session) -> JournalHead:
             "the journal has no head row; the database is not migrated "
             "(any deconfliction command migrates it, or call Database.migrate())"
         )
-    session.info[_HEAD_KEY] = head
+    if not session.in_nested_transaction():
+        session.info[_HEAD_KEY] = head
     return head
 
 
