@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from deconfliction.errors import IdempotencyKeyReusedError
+from deconfliction.journal.chain import lock_head
 from deconfliction.store.database import Database
 from deconfliction.store.schema import IdempotencyRecord
 
@@ -44,11 +45,13 @@ def forget_expired(db: Database, before: datetime) -> int:
     """Forget the first answers recorded before ``before``; returns how many.
 
     A look on the ``created_at`` index comes first, so a run with nothing to forget
-    takes no write lock.
+    takes no write lock; forgetting takes the journal head's lock, as every request
+    that looks its key up does, so none finds a key that is gone before it is done.
     """
     expired = IdempotencyRecord.created_at < before
     with db.read() as session:
         if session.execute(select(IdempotencyRecord.key).where(expired).limit(1)).first() is None:
             return 0
     with db.transaction() as session:
+        lock_head(session)  # a retry that found its key finishes before the key goes
         return session.connection().execute(delete(IdempotencyRecord).where(expired)).rowcount
