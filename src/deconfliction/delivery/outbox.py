@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, event, insert, select, update
@@ -147,19 +146,13 @@ def publish_many(session: Session, drafts: Sequence[EventDraft]) -> list[int]:
         views.append((draft.party_id, EventView(seq, draft.kind, draft.item_id, draft.at, payload)))
     connection.execute(_INSERT_EVENTS, values)
     session.info.setdefault(PUBLISHED_KEY, {}).update(last_seq)
-    _watch_rollbacks()  # before the first events are recorded, so no rollback is missed
     published = session.info.setdefault(PUBLISHED_EVENTS_KEY, [])
     if published is not None:
         published.extend(views)
     return seqs
 
 
-@cache
-def _watch_rollbacks() -> None:
-    """Listen, once in a process, for the rollbacks that :func:`_forget_published` handles."""
-    event.listen(Session, "after_soft_rollback", _forget_published)
-
-
+@event.listens_for(Session, "after_soft_rollback")
 def _forget_published(session: Session, previous_transaction: Any) -> None:
     """A rollback happened (of a savepoint, say): the events published so far in this
     transaction may not be committed as recorded, so none of them is kept in memory."""
