@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
@@ -31,7 +32,7 @@ from deconfliction.journal.receipts import RECEIPT_TYPE, ensure_service_key, ite
 from deconfliction.parties import PartyRef
 from deconfliction.store.database import Database
 from deconfliction.store.schema import Party, Receipt
-from tests.conftest import MakeParty
+from tests.conftest import T0, MakeParty
 
 _names = itertools.count()
 
@@ -421,3 +422,17 @@ def test_the_events_of_a_commit_are_kept_as_stored_and_a_rollback_keeps_none(
     assert cache.after(alpha.id, 5, 10) == ()  # the oldest are let go: 6 is not kept
     assert [e.seq for e in cache.after(alpha.id, 6, 10)] == [7, 8, 9]
     assert [e.seq for e in cache.after(alpha.id, 6, 2)] == [7, 8]
+
+
+def test_the_cache_keeps_no_more_than_its_bytes_per_party(
+    database: Database, clock: ManualClock, make_party: MakeParty
+) -> None:
+    alpha, _ = make_party("Alpha")
+    size = len(json.dumps({"pad": "x" * 100}, separators=(",", ":")))
+    cache = EventCache(per_party=100, per_party_bytes=3 * size)
+    database.after_commit(cache.take)
+    with database.transaction() as session:
+        for _ in range(5):
+            publish(session, party_id=alpha.id, kind="pad", payload={"pad": "x" * 100}, at=T0)
+    assert [e.seq for e in cache.after(alpha.id, 2, 10)] == [3, 4, 5]
+    assert cache.after(alpha.id, 0, 10) == ()  # 1 and 2 made room: read from the store

@@ -236,7 +236,8 @@ class Deliveries:
 
 class EventCache:
     """The events this process committed lately, kept per party (the newest ``per_party``
-    of each), so that a stream sends them without reading them back.
+    of each, and no more than ``per_party_bytes`` of payload: an alert carries its
+    conflict's outline), so that a stream sends them without reading them back.
 
     :meth:`take` is a commit listener (``Database.after_commit``): it keeps the events of
     each committed transaction, unless a rollback (of a savepoint) may have undone some
@@ -245,10 +246,12 @@ class EventCache:
     does not find (committed by another process, say, or left out).
     """
 
-    def __init__(self, per_party: int = 256) -> None:
+    def __init__(self, per_party: int = 256, per_party_bytes: int = 1 << 20) -> None:
         self._per_party = per_party
+        self._per_party_bytes = per_party_bytes
         self._lock = threading.Lock()
         self._events: dict[int, dict[int, EventView]] = {}
+        self._bytes: dict[int, int] = {}
 
     def take(self, info: Mapping[str, Any]) -> None:
         """Keep the events a committed transaction published (its ``Session.info``)."""
@@ -259,8 +262,10 @@ class EventCache:
             for party_id, view in published:
                 kept = self._events.setdefault(party_id, {})
                 kept[view.seq] = view
-                if len(kept) > self._per_party:
-                    del kept[next(iter(kept))]  # the oldest kept
+                size = self._bytes.get(party_id, 0) + len(view.payload_json)
+                while len(kept) > self._per_party or (size > self._per_party_bytes and kept):
+                    size -= len(kept.pop(next(iter(kept))).payload_json)  # the oldest kept
+                self._bytes[party_id] = size
 
     def after(self, party_id: int, after: int, limit: int) -> tuple[EventView, ...]:
         """The party's kept events right after ``after``, in order, up to the first one
