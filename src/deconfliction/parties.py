@@ -124,13 +124,21 @@ class Registry:
         with self._db.read() as session:
             return _ref(self._by_name(session, name))
 
+    def remembered(self, token: str) -> PartyRef | None:
+        """The party holding this token if it was accepted within ``cache_s``, without
+        asking the store (``None``: ask :meth:`authenticate`)."""
+        remembered = self._accepted.get(hash_token(token))
+        if remembered is not None and self._monotonic() < remembered[1]:
+            return remembered[0]
+        return None
+
     def authenticate(self, token: str) -> PartyRef:
         """The party holding this token, or AuthenticationError."""
+        party = self.remembered(token)
+        if party is not None:
+            return party
         digest = hash_token(token)
         now = self._monotonic()
-        remembered = self._accepted.get(digest)
-        if remembered is not None and now < remembered[1]:
-            return remembered[0]
         with self._db.read() as session:
             row = session.execute(
                 select(Party)

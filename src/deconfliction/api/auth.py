@@ -26,16 +26,22 @@ def services(request: Request) -> Services:
     return svc
 
 
-def current_party(
+async def current_party(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> PartyRef:
+    """The party of the request's bearer token: a token accepted lately is answered on
+    the event loop; others are looked up in the store on a worker thread."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError(
             "this route needs 'Authorization: Bearer <token>'; ask your administrator "
             "for your party's token"
         )
-    return services(request).registry.authenticate(credentials.credentials)
+    registry = services(request).registry
+    party = registry.remembered(credentials.credentials)
+    if party is not None:
+        return party
+    return await to_thread.run_sync(registry.authenticate, credentials.credentials)
 
 
 CurrentParty = Annotated[PartyRef, Depends(current_party)]
