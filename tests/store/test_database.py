@@ -114,7 +114,9 @@ def test_0004_keeps_the_cells_and_serves_searches_from_the_key(own_database: Dat
     alpha, _ = Registry(own_database, clock).add("Alpha", "operator")
     service = NoticeService(own_database, clock, Settings(database_url=str(own_database.url)))
     for k in range(3):
-        service.file(alpha, NoticeDraft((volume(box(8.5 + k / 10, 47.4, 0.05, 0.05)),), title=f"n{k}"))
+        service.file(
+            alpha, NoticeDraft((volume(box(8.5 + k / 10, 47.4, 0.05, 0.05)),), title=f"n{k}")
+        )
 
     def cells() -> list[tuple[object, ...]]:
         with own_database.engine.connect() as connection:
