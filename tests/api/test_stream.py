@@ -30,7 +30,7 @@ from websockets.sync.client import connect as ws_connect
 
 from deconfliction.api.routes import stream as stream_routes
 from deconfliction.cli.serve import running_server
-from deconfliction.clock import SystemClock
+from deconfliction.clock import ManualClock, SystemClock
 from deconfliction.delivery.outbox import publish
 from deconfliction.journal.receipts import RECEIPT_TYPE, verify_export, verify_signed
 from deconfliction.parties import Registry
@@ -111,6 +111,27 @@ def test_a_backlog_longer_than_a_read_comes_whole_without_a_wake_up(
         assert [ws.receive_json()["item"] for _ in range(8)] == sent
         live = _send(client, alpha, "Bravo", "m8")  # from the commit, kept in memory
         assert ws.receive_json()["item"] == live
+
+
+def test_an_event_another_writer_committed_comes_in_its_place_before_this_apps_own(
+    client: TestClient, make_party: MakeParty, database_url: str, clock: ManualClock
+) -> None:
+    """The app keeps in memory the events it committed; one that another writer (another
+    replica) committed in between is not there and must be read from the store."""
+    _, alpha = make_party("Alpha")
+    bravo_ref, bravo = make_party("Bravo")
+    with _open(client, bravo) as ws:
+        assert ws.receive_json()["hello"]["last_seq"] == 0
+        other = Database(database_url)  # this app hears nothing of its commits
+        try:
+            with other.transaction() as session:
+                publish(session, party_id=bravo_ref.id, kind="note", payload={}, at=clock.now())
+        finally:
+            other.dispose()
+        live = _send(client, alpha, "Bravo", "mine")  # seq 2, kept in this app's memory
+        first, second = ws.receive_json(), ws.receive_json()
+        assert (first["seq"], first["kind"]) == (1, "note")
+        assert (second["seq"], second["item"]) == (2, live)
 
 
 def test_a_client_without_headers_sends_its_token_first(
