@@ -10,7 +10,7 @@ from deconfliction.alerts import AlertService
 from deconfliction.bus import Bus, bus_for
 from deconfliction.clock import Clock
 from deconfliction.delivery.outbox import PUBLISHED_KEY
-from deconfliction.delivery.stream import AckBatcher, Deliveries, GroupCommit
+from deconfliction.delivery.stream import AckBatcher, Deliveries, EventCache, GroupCommit
 from deconfliction.hotline.escalation import Escalation
 from deconfliction.hotline.messages import MessageService
 from deconfliction.idempotency import forget_expired
@@ -35,6 +35,7 @@ class Services:
     notices: NoticeService
     alerts: AlertService
     bus: Bus
+    events: EventCache
     deliveries: Deliveries
     writer: GroupCommit
     acks: AckBatcher
@@ -49,6 +50,9 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database) -> Services:
         bus = bus_for(settings)
+        events = EventCache()
+        # The events are kept before the streams are woken, so a woken stream finds them.
+        db.after_commit(events.take)
         db.after_commit(lambda info: bus.notify(info.get(PUBLISHED_KEY, ())))
         deliveries = Deliveries(db, clock)
         writer = GroupCommit(db)
@@ -60,6 +64,7 @@ class Services:
             notices=NoticeService(db, clock, settings),
             alerts=AlertService(db, clock),
             bus=bus,
+            events=events,
             deliveries=deliveries,
             writer=writer,
             acks=AckBatcher(deliveries, writer),

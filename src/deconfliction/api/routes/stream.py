@@ -120,16 +120,12 @@ async def _wait_for_events(
 def _sources(websocket: WebSocket, svc: Services) -> tuple[EventCache, EventReads]:
     """The app's events committed lately (kept from the commits of this process), and
     its merged stream reads (one read at a time, for every stream that asked: streams
-    take neither the worker threads nor the connections); made in its event loop on
+    take neither the worker threads nor the connections), made in its event loop on
     first use."""
-    sources: tuple[EventCache, EventReads] | None = getattr(
-        websocket.app.state, "stream_sources", None
-    )
-    if sources is None:
-        cache = EventCache(SEND_BUFFER)
-        svc.db.after_commit(cache.take)
-        sources = websocket.app.state.stream_sources = (cache, EventReads(svc.deliveries))
-    return sources
+    reads: EventReads | None = getattr(websocket.app.state, "stream_reads", None)
+    if reads is None:
+        reads = websocket.app.state.stream_reads = EventReads(svc.deliveries)
+    return svc.events, reads
 
 
 @dataclass
