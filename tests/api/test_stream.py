@@ -134,6 +134,24 @@ def test_an_event_another_writer_committed_comes_in_its_place_before_this_apps_o
         assert (second["seq"], second["item"]) == (2, live)
 
 
+def test_a_client_that_never_acknowledges_is_told_and_dropped_then_resumes(
+    client: TestClient, make_party: MakeParty, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream_routes, "MAX_UNACKED", 3)
+    _, alpha = make_party("Alpha")
+    _, bravo = make_party("Bravo")
+    sent = [_send(client, alpha, "Bravo", f"m{i}") for i in range(5)]
+    with _open(client, bravo) as ws:
+        ws.receive_json()
+        assert [ws.receive_json()["item"] for _ in range(3)] == sent[:3]
+        error, code = _closed_with(ws)
+        assert (error["status"], error["code"], code) == (429, "too-many-unacknowledged", 4429)
+        assert "after=3" in error["detail"]
+    with _open(client, bravo, after=3) as ws:  # which acknowledges 1 to 3
+        assert ws.receive_json()["hello"]["after"] == 3
+        assert [ws.receive_json()["item"] for _ in range(2)] == sent[3:]
+
+
 def test_a_client_without_headers_sends_its_token_first(
     client: TestClient, make_party: MakeParty, monkeypatch: pytest.MonkeyPatch
 ) -> None:

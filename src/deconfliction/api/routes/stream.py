@@ -48,12 +48,15 @@ from deconfliction.delivery.stream import CARRIERS, EventCache, EventPage, Event
 from deconfliction.errors import DeconflictionError, ValidationError
 from deconfliction.parties import PartyRef
 
-__all__ = ["AUTH_TIMEOUT_S", "RECHECK_S", "SEND_BUFFER", "SEND_TIMEOUT_S", "router"]
+__all__ = ["AUTH_TIMEOUT_S", "MAX_UNACKED", "RECHECK_S", "SEND_BUFFER", "SEND_TIMEOUT_S", "router"]
 
 router = APIRouter(tags=["delivery"])
 
 SEND_BUFFER = 256
 """Events a connection reads ahead of its client, at most."""
+MAX_UNACKED = 10_000
+"""Events a connection sends without an acknowledgment before it ends (the client then
+reconnects with ``after``, which acknowledges up to there): memory stays bounded."""
 SEND_TIMEOUT_S = 30.0
 """Seconds a client may take to accept one read-ahead of events before it is dropped."""
 AUTH_TIMEOUT_S = 10.0
@@ -223,6 +226,8 @@ async def _send_events(websocket: WebSocket, svc: Services, party: PartyRef, at:
             try:
                 with anyio.fail_after(SEND_TIMEOUT_S):
                     for event in events:
+                        if at.sent - at.acked >= MAX_UNACKED:
+                            raise _unacknowledged(at)
                         await websocket.send_text(event.wire())
                         at.sent = event.seq
                         if event.kind in CARRIERS:
@@ -234,6 +239,21 @@ async def _send_events(websocket: WebSocket, svc: Services, party: PartyRef, at:
                 )
                 problem = {"status": 408, "code": "too-slow", "title": "Too slow", "detail": detail}
                 raise _Closing(4408, problem) from None
+
+
+def _unacknowledged(at: _Position) -> _Closing:
+    detail = (
+        f"{at.sent - at.acked} events sent to you are not acknowledged; send "
+        '{"ack": <seq>} as you take them, or reconnect with '
+        f"after={at.sent} (the last seq you received), which acknowledges them"
+    )
+    problem = {
+        "status": 429,
+        "code": "too-many-unacknowledged",
+        "title": "Too many unacknowledged events",
+        "detail": detail,
+    }
+    return _Closing(4429, problem)
 
 
 async def _receive_acks(
