@@ -18,8 +18,9 @@
 
 Errors end the connection: ``{"error": {problem}}``, then close code 4000 + the HTTP
 status (4401 bad token, 4422 bad ``after`` or frame). A client that does not take its
-events for :data:`SEND_TIMEOUT_S` seconds is closed with 4408; it reconnects with its
-last seq. Each connection holds at most :data:`SEND_BUFFER` events read ahead of the
+events for :data:`SEND_TIMEOUT_S` seconds is closed with 4408, and one that has let
+:data:`MAX_UNACKED` events go unacknowledged with 4429; either reconnects with its last
+seq. Each connection holds at most :data:`SEND_BUFFER` events read ahead of the
 client, so a slow client costs little memory and holds up no one else.
 
 **Polling** ``GET /v1/events?after=SEQ&limit=N&wait=S``: the events after ``SEQ``
