@@ -127,17 +127,20 @@ class Registry:
     def remembered(self, token: str) -> PartyRef | None:
         """The party holding this token if it was accepted within ``cache_s``, without
         asking the store (``None``: ask :meth:`authenticate`)."""
-        remembered = self._accepted.get(hash_token(token))
+        return self._remembered(hash_token(token))
+
+    def _remembered(self, digest: str) -> PartyRef | None:
+        remembered = self._accepted.get(digest)
         if remembered is not None and self._monotonic() < remembered[1]:
             return remembered[0]
         return None
 
     def authenticate(self, token: str) -> PartyRef:
         """The party holding this token, or AuthenticationError."""
-        party = self.remembered(token)
+        digest = hash_token(token)
+        party = self._remembered(digest)
         if party is not None:
             return party
-        digest = hash_token(token)
         now = self._monotonic()
         with self._db.read() as session:
             row = session.execute(

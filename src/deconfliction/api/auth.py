@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from deconfliction.api.services import Services
 from deconfliction.errors import AuthenticationError
-from deconfliction.parties import PartyRef
+from deconfliction.parties import PartyRef, Registry
 
 __all__ = ["CurrentParty", "current_party", "services", "websocket_party"]
 
@@ -30,18 +30,22 @@ async def current_party(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> PartyRef:
-    """The party of the request's bearer token: a token accepted lately is answered on
-    the event loop; others are looked up in the store on a worker thread."""
+    """The party of the request's bearer token."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError(
             "this route needs 'Authorization: Bearer <token>'; ask your administrator "
             "for your party's token"
         )
-    registry = services(request).registry
-    party = registry.remembered(credentials.credentials)
+    return await _party_of(services(request).registry, credentials.credentials)
+
+
+async def _party_of(registry: Registry, token: str) -> PartyRef:
+    """A token accepted lately is answered on the event loop; others are looked up in
+    the store on a worker thread."""
+    party = registry.remembered(token)
     if party is not None:
         return party
-    return await to_thread.run_sync(registry.authenticate, credentials.credentials)
+    return await to_thread.run_sync(registry.authenticate, token)
 
 
 CurrentParty = Annotated[PartyRef, Depends(current_party)]
@@ -67,4 +71,4 @@ async def websocket_party(websocket: WebSocket, svc: Services, timeout_s: float)
                 'send \'Authorization: Bearer <token>\', or {"token": "<token>"} as the '
                 f"first message within {timeout_s:.0f} s"
             )
-    return await to_thread.run_sync(svc.registry.authenticate, token.strip())
+    return await _party_of(svc.registry, token.strip())
