@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -191,9 +192,10 @@ def test_an_idempotency_key_is_forgotten_after_its_time(
     assert again.json()["notice"]["title"] == other["title"]
 
 
-def test_alert_acknowledgment_is_idempotent_and_private(
+def _alpha_alerted_of_bravo(
     client: TestClient, make_party: MakeParty
-) -> None:
+) -> tuple[str, str, dict[str, Any]]:
+    """Alpha's and Bravo's tokens, after they filed overlapping notices, and Alpha's alert."""
     _, alpha = make_party("Alpha")
     _, bravo = make_party("Bravo")
     client.post(
@@ -203,6 +205,13 @@ def test_alert_acknowledgment_is_idempotent_and_private(
         "/v1/notices", headers=bearer(bravo), json={"volumes": [volume(box(8.2, 47.0, 8.6, 47.3))]}
     )
     [alert] = client.get("/v1/alerts", headers=bearer(alpha)).json()
+    return alpha, bravo, alert
+
+
+def test_alert_acknowledgment_is_idempotent_and_private(
+    client: TestClient, make_party: MakeParty
+) -> None:
+    alpha, bravo, alert = _alpha_alerted_of_bravo(client, make_party)
     first = client.post(f"/v1/alerts/{alert['id']}/acknowledge", headers=bearer(alpha))
     second = client.post(f"/v1/alerts/{alert['id']}/acknowledge", headers=bearer(alpha))
     assert first.status_code == second.status_code == 200
@@ -235,15 +244,7 @@ def test_openapi_and_docs_are_served(client: TestClient) -> None:
 def test_acknowledging_an_alert_yields_a_signed_receipt(
     client: TestClient, make_party: MakeParty
 ) -> None:
-    _, alpha = make_party("Alpha")
-    _, bravo = make_party("Bravo")
-    client.post(
-        "/v1/notices", headers=bearer(alpha), json={"volumes": [volume(box(8.0, 47.0, 8.4, 47.3))]}
-    )
-    client.post(
-        "/v1/notices", headers=bearer(bravo), json={"volumes": [volume(box(8.2, 47.0, 8.6, 47.3))]}
-    )
-    [alert] = client.get("/v1/alerts", headers=bearer(alpha)).json()
+    alpha, bravo, alert = _alpha_alerted_of_bravo(client, make_party)
     client.post(f"/v1/alerts/{alert['id']}/acknowledge", headers=bearer(alpha))
     receipts = client.get(f"/v1/receipts?item={alert['id']}", headers=bearer(alpha)).json()
     assert [r["body"]["event"] for r in receipts] == ["acknowledged"]
