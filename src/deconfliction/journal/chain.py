@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deconfliction.errors import DeconflictionError
+from deconfliction.jsontext import canonical_json
 from deconfliction.store.schema import JournalEntry, JournalHead
 
 __all__ = [
@@ -45,13 +46,6 @@ __all__ = [
 GENESIS = "0" * 64
 _HEAD_KEY = "deconfliction.journal_head"
 """Key in ``Session.info``: the head row this transaction has locked."""
-
-
-def canonical_json(value: Any) -> str:
-    """The one JSON text of a value: sorted keys, no whitespace, non-ASCII kept."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
 
 
 def entry_hash(prev_hash: str, body: Mapping[str, Any]) -> str:
