@@ -19,6 +19,7 @@ from deconfliction.delivery.outbox import EventDraft, publish_many
 from deconfliction.errors import NotFoundError, ValidationError
 from deconfliction.journal.chain import append, lock_head
 from deconfliction.journal.receipts import issue_receipt
+from deconfliction.jsontext import RawJSON
 from deconfliction.notices.model import AlertView, ConflictView, EscalationState
 from deconfliction.parties import PartyRef
 from deconfliction.store.database import Database
@@ -38,15 +39,16 @@ __all__ = [
 ALERT_STATES = ("open", "acknowledged", "resolved")
 
 
-def conflict_view(alert: Alert) -> ConflictView:
-    """The need-to-know view of a conflict held in one party's alert."""
+def conflict_view(alert: Alert, geometry: dict[str, Any] | None = None) -> ConflictView:
+    """The need-to-know view of a conflict held in one party's alert; ``geometry``:
+    the alert's, where already read."""
     return ConflictView(
         id=alert.conflict_id,
         kind=alert.kind,
         counterpart=alert.counterpart,
         notice_id=alert.notice_id,
         position=alert.position,
-        geometry=json.loads(alert.geometry),
+        geometry=json.loads(alert.geometry) if geometry is None else geometry,
         lower_m=alert.lower_m,
         upper_m=alert.upper_m,
         start=alert.start_at,
@@ -94,8 +96,11 @@ def _time(value: datetime | None) -> str | None:
 
 
 def alert_event(alert: Alert, kind: str, at: datetime) -> EventDraft:
-    """The event that tells the alert's party of it, carrying the alert as it now stands."""
-    return EventDraft(alert.party_id, kind, alert_document(alert_view(alert)), at, alert.id)
+    """The event that tells the alert's party of it, carrying the alert as it now stands
+    (its outline as the text stored, not read and written again)."""
+    document = alert_document(alert_view(alert, geometry={}))
+    document["conflict"]["geometry"] = RawJSON(alert.geometry)
+    return EventDraft(alert.party_id, kind, document, at, alert.id)
 
 
 def publish_alert(session: Session, alert: Alert, kind: str, at: datetime) -> int:
@@ -103,7 +108,8 @@ def publish_alert(session: Session, alert: Alert, kind: str, at: datetime) -> in
     return publish_many(session, [alert_event(alert, kind, at)])[0]
 
 
-def alert_view(alert: Alert) -> AlertView:
+def alert_view(alert: Alert, geometry: dict[str, Any] | None = None) -> AlertView:
+    """The alert as its party sees it (``geometry`` as for :func:`conflict_view`)."""
     return AlertView(
         id=alert.id,
         kind=alert.kind,
@@ -111,7 +117,7 @@ def alert_view(alert: Alert) -> AlertView:
         priority=alert.priority,
         created_at=alert.created_at,
         acknowledged_at=alert.acknowledged_at,
-        conflict=conflict_view(alert),
+        conflict=conflict_view(alert, geometry),
         ack_deadline=alert.ack_deadline,
         escalation_tier=alert.escalation_tier,
         escalation_state=EscalationState(alert.escalation_state),

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import BigInteger, bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
+from deconfliction.jsontext import compact_json
 from deconfliction.store.schema import Event, Party
 
 __all__ = [
@@ -132,7 +133,7 @@ def publish_many(session: Session, drafts: Sequence[EventDraft]) -> list[int]:
         seq = next_seq[draft.party_id]
         next_seq[draft.party_id] = seq + 1
         seqs.append(seq)
-        payload = json.dumps(draft.payload, separators=(",", ":"))
+        payload = compact_json(draft.payload)
         values.append(
             {
                 "party_id": draft.party_id,

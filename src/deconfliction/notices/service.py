@@ -22,7 +22,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import shapely
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -30,6 +29,7 @@ from deconfliction.agreements.policy import FilingPolicy
 from deconfliction.agreements.terms import Visibility
 from deconfliction.alerts import alert_event, conflict_view
 from deconfliction.clock import Clock
+from deconfliction.core.outline import geojson, told_outline
 from deconfliction.core.volume import Buffers, Volume4D, overlap
 from deconfliction.delivery.outbox import publish, publish_many
 from deconfliction.errors import (
@@ -41,6 +41,7 @@ from deconfliction.errors import (
 )
 from deconfliction.idempotency import first_response
 from deconfliction.journal.chain import append, lock_head
+from deconfliction.jsontext import RawJSON, canonical_json
 from deconfliction.notices.cells import coverings
 from deconfliction.notices.lifecycle import (
     approval_views,
@@ -106,10 +107,6 @@ def _volume_json(volume: Volume4D) -> dict[str, Any]:
         "start": volume.start.isoformat(),
         "end": volume.end.isoformat(),
     }
-
-
-def geometry_json(geometry: Any) -> dict[str, Any]:
-    return dict(shapely.geometry.mapping(geometry))
 
 
 class NoticeService:
@@ -393,13 +390,15 @@ class NoticeService:
         )
         conflicts: list[dict[str, Any]] = []
         alerts: list[Alert] = []
+        geometries: list[dict[str, Any]] = []  # of each alert, as read back
         entries: list[tuple[str, str, str, dict[str, Any]]] = []  # kind, party, subject, payload
         for position, match in met:
             other, o = match.row.party_id, match.overlap
             priority = policy.priority(other, notice.lead_time_s)
             deadline = policy.deadline(other, priority, now)
-            geometry = geometry_json(o.footprint)
-            text = json.dumps(geometry)
+            geometry = geojson(told_outline(o.footprint))
+            text = canonical_json(geometry)
+            told = RawJSON(text)  # written once, placed in every payload below
             conflict_id = new_id("cfl")
             conflicts.append(
                 {
@@ -423,7 +422,7 @@ class NoticeService:
             summary = {
                 "conflict": conflict_id,
                 "kind": "notice-notice",
-                "geometry": geometry,
+                "geometry": told,
                 "lower_m": o.lower_m,
                 "upper_m": o.upper_m,
                 "start": o.start.isoformat(),
@@ -467,6 +466,7 @@ class NoticeService:
                     escalation_state=EscalationState.NONE.value,
                 )
                 alerts.append(alert)
+                geometries.append(geometry)
                 entries.append(
                     (
                         "alert.created",
@@ -487,7 +487,10 @@ class NoticeService:
         publish_many(session, [alert_event(alert, "alert.created", now) for alert in alerts])
         for kind, name, subject, payload in entries:
             append(session, at=now, kind=kind, party=name, subject=subject, payload=payload)
-        return [conflict_view(alert) for alert in alerts[::2]]
+        return [
+            conflict_view(alert, geometry)
+            for alert, geometry in zip(alerts[::2], geometries[::2], strict=True)
+        ]
 
     @staticmethod
     def _announce(
