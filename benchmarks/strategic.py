@@ -51,21 +51,19 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from sqlalchemy import select
 
 from benchmarks._http_load import Filed, Request, cpu_seconds, file_concurrently, served
 from benchmarks._latency import Latency, summarise
 from benchmarks._store import StoreSpec, bulk_load, cached_store, copy_store, party_name
 from benchmarks._volumes import CHUNK, VolumeMix, volume_chunk
 from deconfliction.clock import ManualClock, SystemClock
-from deconfliction.core.volume import Buffers, Volume4D, overlap
+from deconfliction.core.volume import Buffers, Volume4D
 from deconfliction.notices.model import NoticeDraft
-from deconfliction.notices.search import candidate_ids, volume_from_row
+from deconfliction.notices.search import find_conflicts
 from deconfliction.notices.service import NoticeService
 from deconfliction.parties import Registry
 from deconfliction.settings import Settings
 from deconfliction.store.database import Database
-from deconfliction.store.schema import Volume
 
 __all__ = [
     "Case",
@@ -159,8 +157,8 @@ def search_only(
 ) -> Filings:
     """Search for ``warmup + count`` volumes of ``stream`` without filing them.
 
-    Each search is what a filing does before it writes: candidates from the cell index
-    (``candidate_ids``), then the core's exact test on each, in one read transaction.
+    Each search is what a filing does before it writes (``find_conflicts``: candidates
+    from the cell index, then the core's exact test on each), in one read transaction.
     ``conflicts`` counts the volumes met.
     """
     planned = drawn(mix, seed, stream, warmup + count)
@@ -170,9 +168,7 @@ def search_only(
         for index, (party_id, volume) in enumerate(planned):
             started, cpu = time.perf_counter(), time.thread_time()
             with db.read() as session:
-                ids = sorted(candidate_ids(session, volume, party_id, Buffers()))
-                rows = session.scalars(select(Volume).where(Volume.id.in_(ids)))
-                met = sum(overlap(volume, volume_from_row(row)) is not None for row in rows)
+                met = len(find_conflicts(session, volume, party_id, Buffers()))
             took, cpu = time.perf_counter() - started, time.thread_time() - cpu
             searches.conflicts.append(met)
             if index >= warmup:
@@ -366,7 +362,7 @@ def _sparse_cases(
         summarise(searches.latencies_s, sum(searches.latencies_s)),
         _mean_ms(searches.cpu_s),
         _mean(searches.conflicts[args.warmup :]),
-        "candidate_ids + exact test, read transaction, nothing written",
+        "find_conflicts: cell index + exact test, read transaction, nothing written",
     )
     latency = summarise(filings.latencies_s, sum(filings.latencies_s))
     notes = "NoticeService.file, one caller"

@@ -18,9 +18,10 @@ from deconfliction.clock import ManualClock
 from deconfliction.core.footprint import Footprint
 from deconfliction.core.volume import Volume4D
 from deconfliction.journal import chain
-from deconfliction.journal.chain import GENESIS, append
+from deconfliction.journal.chain import GENESIS, append, append_many
 from deconfliction.journal.receipts import ensure_service_key
 from deconfliction.journal.verify import verify_database
+from deconfliction.jsontext import RawJSON
 from deconfliction.notices.model import NoticeDraft
 from deconfliction.notices.service import NoticeService
 from deconfliction.parties import Registry
@@ -191,6 +192,35 @@ def test_any_payload_gets_the_documented_hash(
     }
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert entry.hash == hashlib.sha256((entry.prev_hash + text).encode()).hexdigest()
+    assert verify_database(database).intact
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(payloads=st.lists(st.dictionaries(_TEXT, _JSON, max_size=3), min_size=1, max_size=4))
+def test_entries_appended_together_chain_as_if_appended_one_by_one(
+    database: Database, payloads: list[dict[str, object]]
+) -> None:
+    """``append_many`` between single appends (payloads holding an outline written once,
+    as RawJSON): one unbroken chain, in order, each entry with its payload."""
+    outline = {"type": "Point", "coordinates": [8.5, 47.4]}
+    told = RawJSON(chain.canonical_json(outline))
+    with database.transaction() as session:
+        first = append(session, at=T0, kind="test.before", payload={"n": 0})
+        seqs = append_many(
+            session,
+            T0,
+            [("test.many", "Alpha", None, {**p, "outline": told}) for p in payloads],
+        )
+        last = append(session, at=T0, kind="test.after", payload={"n": 1})
+    assert seqs == list(range(first.seq + 1, first.seq + 1 + len(payloads)))
+    assert last.seq == seqs[-1] + 1
+    with database.read() as session:
+        stored = session.scalars(
+            select(JournalEntry).where(JournalEntry.seq.in_(seqs)).order_by(JournalEntry.seq)
+        ).all()
+    assert [json.loads(e.payload) for e in stored] == [{**p, "outline": outline} for p in payloads]
     assert verify_database(database).intact
 
 

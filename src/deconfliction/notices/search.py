@@ -7,12 +7,15 @@ The SQL pass over-selects (cells, altitude band, time window, other parties only
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import BindParameter, Select, bindparam, select, union_all
 from sqlalchemy.orm import Session
 
@@ -23,6 +26,7 @@ from deconfliction.store.schema import UTCDateTime, Volume, VolumeCell
 
 __all__ = [
     "Match",
+    "Stored",
     "candidate_ids",
     "find_conflicts",
     "index_rows",
@@ -32,6 +36,8 @@ __all__ = [
 ]
 
 _CHUNK = 2_000
+_METRES_PER_DEGREE = 111_320.0  # of latitude, at least; of longitude at the equator
+_MIN_COS_LAT = 0.05
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
@@ -144,29 +150,81 @@ def candidate_ids(
 
 
 @dataclass(frozen=True)
+class Stored:
+    """Which stored volume: its id, notice, party and position in the notice."""
+
+    id: int
+    notice_id: str
+    party_id: int
+    position: int
+
+
+@dataclass(frozen=True)
 class Match:
     """A stored volume that conflicts with a new one, and where."""
 
-    row: Volume
+    row: Stored
     overlap: Overlap
 
 
+_EXACT_PASS = select(
+    Volume.id,
+    Volume.notice_id,
+    Volume.party_id,
+    Volume.position,
+    Volume.shape_wkb,
+    Volume.lower_m,
+    Volume.upper_m,
+    Volume.start_at,
+    Volume.end_at,
+).where(Volume.id.in_(bindparam("ids", expanding=True)))
+
+
 def find_conflicts(
-    session: Session, volume: Volume4D, exclude_party_id: int, buffers: Buffers
+    session: Session,
+    volume: Volume4D,
+    exclude_party_id: int,
+    buffers: Buffers,
+    pair_buffers: Callable[[int], Buffers] | None = None,
+    cells: Sequence[int] | None = None,
 ) -> list[Match]:
-    """Every stored volume of another party that conflicts with ``volume``, exactly."""
-    ids = candidate_ids(session, volume, exclude_party_id, buffers)
-    if not ids:
-        return []
-    rows: Sequence[Volume] = list(_rows(session, sorted(ids)))
+    """Every stored volume of another party that conflicts with ``volume``, exactly.
+
+    ``buffers`` select the candidates; ``pair_buffers(party_id)``, where given, are the
+    buffers each candidate is tested with (no wider). ``cells``: as for
+    :func:`candidate_ids`. Candidates whose footprints are too far apart to meet are
+    set aside in one vectorised test before the core's exact one.
+    """
+    ids = sorted(candidate_ids(session, volume, exclude_party_id, buffers, cells))
+    connection = session.connection()
     matches = []
-    for row in rows:
-        found = overlap(volume, volume_from_row(row), buffers)
-        if found is not None:
-            matches.append(Match(row, found))
+    for i in range(0, len(ids), _CHUNK):
+        rows = connection.execute(_EXACT_PASS, {"ids": ids[i : i + _CHUNK]}).all()
+        shapes = shapely.from_wkb([row.shape_wkb for row in rows])
+        near = _near(volume.footprint.shape, shapes, buffers.horizontal_m)
+        for index in np.flatnonzero(near):
+            row = rows[int(index)]
+            other = Volume4D(
+                Footprint(shapes[index]), row.lower_m, row.upper_m, row.start_at, row.end_at
+            )
+            pair = buffers if pair_buffers is None else pair_buffers(row.party_id)
+            found = overlap(volume, other, pair)
+            if found is not None:
+                stored = Stored(row.id, row.notice_id, row.party_id, row.position)
+                matches.append(Match(stored, found))
     return matches
 
 
-def _rows(session: Session, ids: list[int]) -> Iterable[Volume]:
-    for i in range(0, len(ids), _CHUNK):
-        yield from session.scalars(select(Volume).where(Volume.id.in_(ids[i : i + _CHUNK])))
+def _near(shape: BaseGeometry, others: np.ndarray, horizontal_m: float) -> np.ndarray:
+    """Which of ``others`` may come within ``horizontal_m`` of ``shape`` (over-selects):
+    those that intersect it, or, with a buffer, lie within a distance in degrees that
+    the buffer cannot exceed at their latitudes."""
+    shapely.prepare(shape)
+    if horizontal_m <= 0:
+        return np.asarray(shapely.intersects(shape, others), dtype=bool)
+    _, y0, _, y1 = shape.bounds
+    reach_deg = horizontal_m / _METRES_PER_DEGREE
+    cos_lat = math.cos(math.radians(min(90.0, max(abs(y0), abs(y1)) + reach_deg)))
+    if cos_lat < _MIN_COS_LAT:  # near a pole a degree of longitude shrinks to nothing
+        return np.ones(len(others), dtype=bool)
+    return np.asarray(shapely.dwithin(shape, others, 1.5 * reach_deg / cos_lat), dtype=bool)

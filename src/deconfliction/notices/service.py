@@ -30,7 +30,7 @@ from deconfliction.agreements.terms import Visibility
 from deconfliction.alerts import alert_event, conflict_view
 from deconfliction.clock import Clock
 from deconfliction.core.outline import geojson, told_outline
-from deconfliction.core.volume import Buffers, Volume4D, overlap
+from deconfliction.core.volume import Buffers, Volume4D
 from deconfliction.delivery.outbox import publish, publish_many
 from deconfliction.errors import (
     InvalidStateError,
@@ -40,7 +40,7 @@ from deconfliction.errors import (
     ValidationError,
 )
 from deconfliction.idempotency import first_response
-from deconfliction.journal.chain import append, lock_head
+from deconfliction.journal.chain import append, append_many, lock_head
 from deconfliction.jsontext import RawJSON, canonical_json
 from deconfliction.notices.cells import coverings
 from deconfliction.notices.lifecycle import (
@@ -61,7 +61,7 @@ from deconfliction.notices.model import (
 )
 from deconfliction.notices.search import (
     Match,
-    candidate_ids,
+    find_conflicts,
     index_rows,
     volume_from_row,
     volume_values,
@@ -342,34 +342,23 @@ class NoticeService:
         and the ids of the parties met."""
         met: list[tuple[int, Match]] = []
         cells: list[dict[str, Any]] = []
+        connection = session.connection()  # Core inserts: no unit of work for these rows
         for position, volume in enumerate(volumes):
             searched, indexed = coverings(volume.footprint, policy.search_buffers.horizontal_m)
-            met.extend((position, m) for m in self._matches(session, volume, policy, searched))
-            volume_id = session.execute(
+            # candidates with the widest buffers of the filer's agreements, each tested
+            # with its pair's own
+            matches = find_conflicts(
+                session, volume, party.id, policy.search_buffers, policy.buffers_for, searched
+            )
+            met.extend((position, match) for match in matches)
+            volume_id = connection.execute(
                 insert(Volume).returning(Volume.id),
                 volume_values(notice.id, party.id, position, volume),
             ).scalar_one()
             cells.extend(index_rows(volume_id, party.id, volume, indexed))
-        session.execute(insert(VolumeCell), cells)
+        connection.execute(insert(VolumeCell), cells)
         found = self._record_conflicts(session, notice, party, met, policy, now)
         return found, {match.row.party_id for _, match in met}
-
-    @staticmethod
-    def _matches(
-        session: Session, volume: Volume4D, policy: FilingPolicy, cells: list[int]
-    ) -> list[Match]:
-        """Stored volumes of other parties that conflict with ``volume``: candidates in
-        ``cells`` with the widest buffers of the filer's agreements, each tested with its
-        pair's own."""
-        buffers = policy.search_buffers
-        ids = sorted(candidate_ids(session, volume, policy.party.id, buffers, cells))
-        matches = []
-        for i in range(0, len(ids), _CHUNK):
-            for row in session.scalars(select(Volume).where(Volume.id.in_(ids[i : i + _CHUNK]))):
-                found = overlap(volume, volume_from_row(row), policy.buffers_for(row.party_id))
-                if found is not None:
-                    matches.append(Match(row, found))
-        return matches
 
     def _record_conflicts(
         self,
@@ -390,6 +379,7 @@ class NoticeService:
         )
         conflicts: list[dict[str, Any]] = []
         alerts: list[Alert] = []
+        alert_rows: list[dict[str, Any]] = []
         geometries: list[dict[str, Any]] = []  # of each alert, as read back
         entries: list[tuple[str, str, str, dict[str, Any]]] = []  # kind, party, subject, payload
         for position, match in met:
@@ -445,27 +435,29 @@ class NoticeService:
                 (other, names[other], party.name, match.row.notice_id, match.row.position),
             )
             for party_id, name, counterpart, own_notice, own_position in sides:
-                alert = Alert(
-                    id=new_id("alt"),
-                    party_id=party_id,
-                    conflict_id=conflict_id,
-                    kind="notice-notice",
-                    state="open",
-                    priority=priority.value,
-                    counterpart=counterpart,
-                    notice_id=own_notice,
-                    position=own_position,
-                    geometry=text,
-                    lower_m=o.lower_m,
-                    upper_m=o.upper_m,
-                    start_at=o.start,
-                    end_at=o.end,
-                    created_at=now,
-                    ack_deadline=deadline,
-                    escalation_tier=0,
-                    escalation_state=EscalationState.NONE.value,
-                )
+                values: dict[str, Any] = {
+                    "id": new_id("alt"),
+                    "party_id": party_id,
+                    "conflict_id": conflict_id,
+                    "kind": "notice-notice",
+                    "state": "open",
+                    "priority": priority.value,
+                    "counterpart": counterpart,
+                    "notice_id": own_notice,
+                    "position": own_position,
+                    "geometry": text,
+                    "lower_m": o.lower_m,
+                    "upper_m": o.upper_m,
+                    "start_at": o.start,
+                    "end_at": o.end,
+                    "created_at": now,
+                    "ack_deadline": deadline,
+                    "escalation_tier": 0,
+                    "escalation_state": EscalationState.NONE.value,
+                }
+                alert = Alert(**values)  # not added: written below with the rest
                 alerts.append(alert)
+                alert_rows.append(values)
                 geometries.append(geometry)
                 entries.append(
                     (
@@ -482,11 +474,11 @@ class NoticeService:
                         },
                     )
                 )
-        session.execute(insert(Conflict), conflicts)
-        session.add_all(alerts)
+        connection = session.connection()  # Core inserts: no unit of work for these rows
+        connection.execute(insert(Conflict), conflicts)
+        connection.execute(insert(Alert), alert_rows)
         publish_many(session, [alert_event(alert, "alert.created", now) for alert in alerts])
-        for kind, name, subject, payload in entries:
-            append(session, at=now, kind=kind, party=name, subject=subject, payload=payload)
+        append_many(session, now, entries)
         return [
             conflict_view(alert, geometry)
             for alert, geometry in zip(alerts[::2], geometries[::2], strict=True)
