@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 import shapely
 from hypothesis import given
 from hypothesis import strategies as st
-from shapely.geometry import LineString, shape
+from shapely.geometry import LineString, Point, mapping, shape
 
 from deconfliction.core.footprint import Footprint
 from deconfliction.core.outline import geojson, told_outline, tolerance_m
@@ -69,3 +72,19 @@ def test_told_coordinates_are_rounded_to_a_centimetre() -> None:
     assert all(
         round(x, 7) == x and round(y, 7) == y for ring in told["coordinates"] for x, y in ring
     )
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        Footprint.circle_at(8.0, 47.0, 5_000).shape,
+        shapely.MultiPolygon([box(8.0, 47.0, 0.1, 0.1).shape, box(9.0, 47.0, 0.1, 0.1).shape]),
+        Point(8.0, 47.0).buffer(0.2).difference(Point(8.0, 47.0).buffer(0.1)),
+        LineString([(8.0, 47.0), (8.1, 47.1)]),
+        Point(8.0, 47.0),
+        shapely.GeometryCollection([Point(8.0, 47.0), LineString([(8.0, 47.0), (8.1, 47.1)])]),
+    ],
+    ids=["polygon", "multipolygon", "with-hole", "line", "point", "collection"],
+)
+def test_geojson_is_what_shapely_maps_with_lists_for_tuples(shape: shapely.Geometry) -> None:
+    assert geojson(shape) == json.loads(json.dumps(mapping(shape)))

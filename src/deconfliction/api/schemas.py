@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from deconfliction.alerts import alert_document, conflict_document
@@ -39,6 +40,7 @@ __all__ = [
     "alert_out",
     "approval_out",
     "conflict_feature",
+    "created",
     "decision_out",
     "draft_from",
     "notice_out",
@@ -245,3 +247,21 @@ def conflict_feature(conflict: ConflictView) -> ConflictFeature:
 
 def alert_out(alert: AlertView) -> AlertOut:
     return AlertOut.model_validate(alert_document(alert))
+
+
+def created(model: BaseModel, location: str, replayed: bool = False) -> Response:
+    """A 201 response of ``model`` at ``location`` (``Idempotent-Replayed: true`` for a
+    retry answered with the first result).
+
+    Its JSON is written once, straight from the model: returned as a model, FastAPI
+    would dump it, check the dump against the route's model and only then encode it.
+    """
+    headers = {"Location": location}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(
+        model.model_dump_json(by_alias=True),
+        status_code=201,
+        media_type="application/json",
+        headers=headers,
+    )

@@ -90,9 +90,25 @@ def told_outline(shape: BaseGeometry) -> BaseGeometry:
 
 
 def geojson(shape: BaseGeometry) -> dict[str, Any]:
-    """``shape`` as a GeoJSON geometry (``mapping``, tuples as lists)."""
+    """``shape`` as a GeoJSON geometry, coordinates as lists (as JSON reads them back)."""
+    kind = shape.geom_type
+    if kind == "Polygon":
+        return {"type": kind, "coordinates": _rings(shape)}
+    if kind == "MultiPolygon":
+        return {"type": kind, "coordinates": [_rings(part) for part in shape.geoms]}
+    if kind in ("LineString", "Point"):
+        coordinates = shapely.get_coordinates(shape).tolist()
+        return {
+            "type": kind,
+            "coordinates": coordinates if kind == "LineString" else coordinates[0],
+        }
     listed: dict[str, Any] = _listed(mapping(shape))
     return listed
+
+
+def _rings(polygon: BaseGeometry) -> list[list[list[float]]]:
+    rings = [polygon.exterior, *polygon.interiors]
+    return [shapely.get_coordinates(ring).tolist() for ring in rings]
 
 
 def _rounded(coordinates: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from deconfliction.api.auth import CurrentParty, services
+from deconfliction.api.schemas import created
 from deconfliction.errors import ValidationError
 from deconfliction.hotline.messages import (
     MAX_TEXT,
@@ -97,14 +98,13 @@ def message_out(view: MessageView) -> MessageOut:
     )
 
 
-@router.post("/messages", status_code=201, responses=_PROBLEMS)
+@router.post("/messages", status_code=201, response_model=MessageOut, responses=_PROBLEMS)
 async def send_message(
     body: MessageIn,
     party: CurrentParty,
     request: Request,
-    response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> MessageOut:
+) -> Response:
     """Send a message; 201 means it is stored and will reach the recipient's stream.
 
     Messages that arrive together share one commit (the service's group commit).
@@ -125,10 +125,8 @@ async def send_message(
     result = await svc.writer.submit_batched(
         svc.messages.send_many, SendRequest(party, draft, idempotency_key)
     )
-    response.headers["Location"] = f"/v1/messages/{result.message.id}"
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return message_out(result.message)
+    message = result.message
+    return created(message_out(message), f"/v1/messages/{message.id}", result.replayed)
 
 
 @router.get("/messages", responses=_PROBLEMS)

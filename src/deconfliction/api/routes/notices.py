@@ -18,6 +18,7 @@ from deconfliction.api.schemas import (
     NoticeOut,
     RejectIn,
     conflict_feature,
+    created,
     decision_out,
     draft_from,
     notice_out,
@@ -56,21 +57,6 @@ def _filing(result: FilingResult) -> FilingOut:
     )
 
 
-def _filed(result: FilingResult) -> Response:
-    """The filing as a 201 response, its JSON written once: the model is built and
-    checked from the service's views, so FastAPI need not read it back and check it
-    again."""
-    headers = {"Location": f"/v1/notices/{result.notice.id}"}
-    if result.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return Response(
-        _filing(result).model_dump_json(),
-        status_code=201,
-        media_type="application/json",
-        headers=headers,
-    )
-
-
 @router.post("", status_code=201, response_model=FilingOut, responses=_PROBLEMS)
 def file_notice(
     body: NoticeIn,
@@ -92,7 +78,7 @@ def file_notice(
     result = svc.notices.file(
         party, draft_from(body, svc.settings.footprint_limits), idempotency_key
     )
-    return _filed(result)
+    return created(_filing(result), f"/v1/notices/{result.notice.id}", result.replayed)
 
 
 @router.get("", responses=_PROBLEMS)
