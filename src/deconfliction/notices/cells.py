@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import h3.api.basic_int as h3
+import shapely
 from shapely import affinity
 from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
@@ -99,7 +100,11 @@ def grown(shape: BaseGeometry, metres: float) -> BaseGeometry:
     squeeze = math.cos(math.radians(widest))
     narrow = affinity.scale(shape, xfact=squeeze, yfact=1.0, origin=(0.0, 0.0))
     slack = _SIMPLIFY_FRACTION * lat_deg
-    outline = narrow.simplify(slack, preserve_topology=True)
+    outline = shapely.simplify(narrow, slack, preserve_topology=False)
+    if outline.is_empty or not shapely.is_valid(outline):
+        # collapsed (smaller than the slack) or cut across itself: the topology-keeping
+        # simplification never does either, at ten times the cost
+        outline = shapely.simplify(narrow, slack, preserve_topology=True)
     wide = outline.buffer(lat_deg + slack, quad_segs=_QUAD_SEGS)
     return affinity.scale(wide, xfact=1.0 / squeeze, yfact=1.0, origin=(0.0, 0.0))
 
@@ -110,9 +115,16 @@ def covering(footprint: Footprint | BaseGeometry, level: int, margin_m: float = 
     shape = grown(shape, margin_m + MARGIN_FRACTION * _EDGE_M[level])
     cells: set[int] = set()
     for polygon in _pieces(shape):
-        h3shape = h3.geo_to_h3shape(polygon.__geo_interface__)
+        h3shape = h3.LatLngPoly(
+            *(_lat_lng(ring) for ring in (polygon.exterior, *polygon.interiors))
+        )
         cells.update(h3.h3shape_to_cells_experimental(h3shape, level, contain="overlap"))
     return sorted(cells)
+
+
+def _lat_lng(ring: BaseGeometry) -> list[tuple[float, float]]:
+    """A ring's vertices as H3 takes them: (lat, lng) pairs."""
+    return [(lat, lng) for lng, lat in shapely.get_coordinates(ring).tolist()]
 
 
 def _pieces(shape: BaseGeometry) -> Iterator[Polygon]:
