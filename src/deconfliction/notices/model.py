@@ -130,7 +130,8 @@ class ConflictView:
     """A conflict as one side may see it: the overlap, never the other side's plan.
 
     ``position`` is the index of the viewer's own volume; ``geometry`` is GeoJSON of the
-    intersection (a LineString when the volumes meet only through a buffer).
+    intersection as :func:`~deconfliction.core.outline.told_outline` tells it (a
+    LineString when the volumes meet only through a buffer).
     """
 
     id: str
