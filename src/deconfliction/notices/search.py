@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 _CHUNK = 2_000
-_METRES_PER_DEGREE = 111_320.0  # of latitude, at least; of longitude at the equator
+_METRES_PER_DEGREE = 111_320.0  # about a degree of latitude (110,574-111,694 m)
 _MIN_COS_LAT = 0.05
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
@@ -218,7 +218,8 @@ def find_conflicts(
 def _near(shape: BaseGeometry, others: np.ndarray, horizontal_m: float) -> np.ndarray:
     """Which of ``others`` may come within ``horizontal_m`` of ``shape`` (over-selects):
     those that intersect it, or, with a buffer, lie within a distance in degrees that
-    the buffer cannot exceed at their latitudes."""
+    the buffer cannot exceed at their latitudes (half as much again, for the length of
+    a degree and the core's local plane)."""
     shapely.prepare(shape)
     if horizontal_m <= 0:
         return np.asarray(shapely.intersects(shape, others), dtype=bool)
