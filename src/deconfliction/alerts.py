@@ -8,6 +8,7 @@ an alert (:func:`alert_document`) serves the API and the event stream alike.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,9 @@ from deconfliction.store.schema import Alert
 
 __all__ = [
     "ALERT_STATES",
+    "AlertLike",
     "AlertService",
+    "NewAlert",
     "alert_document",
     "alert_event",
     "alert_view",
@@ -39,7 +42,42 @@ __all__ = [
 ALERT_STATES = ("open", "acknowledged", "resolved")
 
 
-def conflict_view(alert: Alert, geometry: dict[str, Any] | None = None) -> ConflictView:
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    """An alert about to be inserted as a batch (``row()``), read by the views as a
+    stored one is: building ORM objects for a filing's alerts cost more than writing
+    them."""
+
+    id: str
+    party_id: int
+    conflict_id: str
+    kind: str
+    state: str
+    priority: str
+    counterpart: str
+    notice_id: str | None
+    position: int | None
+    geometry: str
+    lower_m: float
+    upper_m: float
+    start_at: datetime
+    end_at: datetime
+    created_at: datetime
+    ack_deadline: datetime | None
+    escalation_tier: int = 0
+    escalation_state: str = EscalationState.NONE.value
+    acknowledged_at: datetime | None = None
+
+    def row(self) -> dict[str, Any]:
+        """The values of its ``alerts`` row."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+AlertLike = Alert | NewAlert
+"""An alert as the views read it: stored, or about to be."""
+
+
+def conflict_view(alert: AlertLike, geometry: dict[str, Any] | None = None) -> ConflictView:
     """The need-to-know view of a conflict held in one party's alert; ``geometry``:
     the alert's, where already read."""
     return ConflictView(
@@ -95,7 +133,7 @@ def _time(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def alert_event(alert: Alert, kind: str, at: datetime) -> EventDraft:
+def alert_event(alert: AlertLike, kind: str, at: datetime) -> EventDraft:
     """The event that tells the alert's party of it, carrying the alert as it now stands
     (its outline as the text stored, not read and written again)."""
     document = alert_document(alert_view(alert, geometry={}))
@@ -108,7 +146,7 @@ def publish_alert(session: Session, alert: Alert, kind: str, at: datetime) -> in
     return publish_many(session, [alert_event(alert, kind, at)])[0]
 
 
-def alert_view(alert: Alert, geometry: dict[str, Any] | None = None) -> AlertView:
+def alert_view(alert: AlertLike, geometry: dict[str, Any] | None = None) -> AlertView:
     """The alert as its party sees it (``geometry`` as for :func:`conflict_view`)."""
     return AlertView(
         id=alert.id,

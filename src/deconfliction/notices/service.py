@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from deconfliction.agreements.policy import FilingPolicy
 from deconfliction.agreements.terms import Visibility
-from deconfliction.alerts import alert_event, conflict_view
+from deconfliction.alerts import NewAlert, alert_event, conflict_view
 from deconfliction.clock import Clock
 from deconfliction.core.outline import geojson, told_outline
 from deconfliction.core.volume import Buffers, Volume4D
@@ -373,13 +373,13 @@ class NoticeService:
         a few statements for them all; returns the conflicts as the filer sees them."""
         if not met:
             return []
+        connection = session.connection()  # Core statements: no unit of work for these rows
         others = {match.row.party_id for _, match in met}
         names: dict[int, str] = dict(
-            session.execute(select(Party.id, Party.name).where(Party.id.in_(others))).all()
+            connection.execute(select(Party.id, Party.name).where(Party.id.in_(others))).all()
         )
         conflicts: list[dict[str, Any]] = []
-        alerts: list[Alert] = []
-        alert_rows: list[dict[str, Any]] = []
+        alerts: list[NewAlert] = []
         geometries: list[dict[str, Any]] = []  # of each alert, as read back
         entries: list[tuple[str, str, str, dict[str, Any]]] = []  # kind, party, subject, payload
         for position, match in met:
@@ -435,29 +435,27 @@ class NoticeService:
                 (other, names[other], party.name, match.row.notice_id, match.row.position),
             )
             for party_id, name, counterpart, own_notice, own_position in sides:
-                values: dict[str, Any] = {
-                    "id": new_id("alt"),
-                    "party_id": party_id,
-                    "conflict_id": conflict_id,
-                    "kind": "notice-notice",
-                    "state": "open",
-                    "priority": priority.value,
-                    "counterpart": counterpart,
-                    "notice_id": own_notice,
-                    "position": own_position,
-                    "geometry": text,
-                    "lower_m": o.lower_m,
-                    "upper_m": o.upper_m,
-                    "start_at": o.start,
-                    "end_at": o.end,
-                    "created_at": now,
-                    "ack_deadline": deadline,
-                    "escalation_tier": 0,
-                    "escalation_state": EscalationState.NONE.value,
-                }
-                alert = Alert(**values)  # not added: written below with the rest
+                alert = NewAlert(
+                    id=new_id("alt"),
+                    party_id=party_id,
+                    conflict_id=conflict_id,
+                    kind="notice-notice",
+                    state="open",
+                    priority=priority.value,
+                    counterpart=counterpart,
+                    notice_id=own_notice,
+                    position=own_position,
+                    geometry=text,
+                    lower_m=o.lower_m,
+                    upper_m=o.upper_m,
+                    start_at=o.start,
+                    end_at=o.end,
+                    created_at=now,
+                    ack_deadline=deadline,
+                    escalation_tier=0,
+                    escalation_state=EscalationState.NONE.value,
+                )
                 alerts.append(alert)
-                alert_rows.append(values)
                 geometries.append(geometry)
                 entries.append(
                     (
@@ -474,9 +472,8 @@ class NoticeService:
                         },
                     )
                 )
-        connection = session.connection()  # Core inserts: no unit of work for these rows
         connection.execute(insert(Conflict), conflicts)
-        connection.execute(insert(Alert), alert_rows)
+        connection.execute(insert(Alert), [alert.row() for alert in alerts])
         publish_many(session, [alert_event(alert, "alert.created", now) for alert in alerts])
         append_many(session, now, entries)
         return [
