@@ -208,11 +208,12 @@ def test_entries_appended_together_chain_as_if_appended_one_by_one(
     told = RawJSON(chain.canonical_json(outline))
     with database.transaction() as session:
         first = append(session, at=T0, kind="test.before", payload={"n": 0})
-        seqs = append_many(
+        positions = append_many(
             session,
             T0,
             [("test.many", "Alpha", None, {**p, "outline": told}) for p in payloads],
         )
+        seqs = [position.seq for position in positions]
         last = append(session, at=T0, kind="test.after", payload={"n": 1})
     assert seqs == list(range(first.seq + 1, first.seq + 1 + len(payloads)))
     assert last.seq == seqs[-1] + 1
@@ -221,6 +222,7 @@ def test_entries_appended_together_chain_as_if_appended_one_by_one(
             select(JournalEntry).where(JournalEntry.seq.in_(seqs)).order_by(JournalEntry.seq)
         ).all()
     assert [json.loads(e.payload) for e in stored] == [{**p, "outline": outline} for p in payloads]
+    assert [(e.seq, e.hash) for e in stored] == positions
     assert verify_database(database).intact
 
 

@@ -25,14 +25,17 @@ from deconfliction.hotline.messages import MessageDraft, MessageService
 from deconfliction.journal.chain import append, entry_hash
 from deconfliction.journal.receipts import (
     RECEIPT_TYPE,
+    ReceiptRequest,
     ensure_service_key,
     export,
+    issue_fresh_receipts,
     issue_receipt,
     item_hash,
     public_key,
     verify_export,
     verify_signed,
 )
+from deconfliction.journal.verify import verify_database
 from deconfliction.parties import PartyRef
 from deconfliction.store.database import Database
 from deconfliction.store.schema import JournalEntry, Receipt, ServiceKey
@@ -99,6 +102,42 @@ def test_a_receipt_says_who_got_what_when_and_where_it_is_journaled(
         )
         assert json.loads(entry.payload)["item"]["hash"] == item_hash(ALERT)
         assert session.scalar(select(func.count()).select_from(Receipt)) == 1
+
+
+def test_receipts_issued_together_are_each_signed_and_journaled_in_order(
+    database: Database, clock: ManualClock, make_party: MakeParty
+) -> None:
+    """A round of deliveries signs its receipts in one go: each verifies, points at its
+    own entry (in the order asked), is stored once, and the chain stays whole."""
+    alpha, _ = make_party("Alpha")
+    bravo, _ = make_party("Bravo")
+    key = ensure_service_key(database, clock)
+    items = [(alpha, {"n": 1}), (bravo, {"n": 2}), (alpha, {"n": 3})]
+    requests = [
+        ReceiptRequest(party, "message", f"msg_{i}", "delivered", item, {"to": party.name})
+        for i, (party, item) in enumerate(items)
+    ]
+    with database.transaction() as session:
+        before = append(session, at=clock.now(), kind="test.before", payload={})
+        receipts = issue_fresh_receipts(session, requests, clock.now())
+    assert [r["body"]["journal"]["seq"] for r in receipts] == [before.seq + 1 + i for i in range(3)]
+    with database.read() as session:
+        for request, receipt in zip(requests, receipts, strict=True):
+            assert verify_signed(receipt, key, RECEIPT_TYPE) is None
+            body = receipt["body"]
+            assert body["item"]["hash"] == item_hash(request.item_payload)
+            entry = session.get(JournalEntry, body["journal"]["seq"])
+            assert entry is not None
+            assert (entry.subject, entry.party, entry.hash) == (
+                request.item_id,
+                request.party.name,
+                body["journal"]["hash"],
+            )
+            assert json.loads(entry.payload)["to"] == request.party.name
+            stored = session.get(Receipt, body["receipt"])
+            assert stored is not None
+            assert (json.loads(stored.body), stored.signature) == (body, receipt["signature"])
+    assert verify_database(database).intact
 
 
 def test_a_receipt_can_point_at_the_callers_journal_entry(

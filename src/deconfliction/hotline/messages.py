@@ -46,10 +46,10 @@ from deconfliction.errors import (
 )
 from deconfliction.idempotency import first_response
 from deconfliction.journal.chain import append, canonical_json, lock_head
-from deconfliction.journal.receipts import issue_receipt
+from deconfliction.journal.receipts import ReceiptRequest, issue_fresh_receipts, issue_receipt
 from deconfliction.parties import PartyRef, Role
 from deconfliction.store.database import Database
-from deconfliction.store.schema import IdempotencyRecord, Message, Party, ServiceKey
+from deconfliction.store.schema import IdempotencyRecord, Message, Party
 
 __all__ = [
     "BOXES",
@@ -237,22 +237,21 @@ def _deliver(
     records: a signed receipt (journal entry) each, and the events to the senders."""
     if not deliveries:
         return
-    # Held for the whole loop, so that each receipt finds the key in the session's
-    # identity map (it holds rows weakly) instead of loading it again.
-    _key = session.get(ServiceKey, 1)
-    events = []
-    for view, recipient, sender_id in deliveries:
-        receipt = issue_receipt(
-            session,
+    requests = [
+        ReceiptRequest(
             recipient,
             "message",
             view.id,
             "delivered",
-            at,
             view.content(),
-            details={"from": view.sender, "to": recipient.name},
-            fresh=True,  # delivered_at was unset: its receipt cannot exist
+            {"from": view.sender, "to": recipient.name},
         )
+        for view, recipient, _ in deliveries
+    ]
+    # delivered_at was unset, under the journal head's lock: no receipt can exist yet
+    receipts = issue_fresh_receipts(session, requests, at)
+    events = []
+    for (view, recipient, sender_id), receipt in zip(deliveries, receipts, strict=True):
         payload = {"message": view.id, "to": recipient.name, "at": _iso(at), "receipt": receipt}
         events.append(EventDraft(sender_id, "message.delivered", payload, at, view.id))
     publish_many(session, events)

@@ -22,7 +22,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -35,6 +35,7 @@ __all__ = [
     "GENESIS",
     "Break",
     "ChainHead",
+    "EntryPosition",
     "EntryRecord",
     "append",
     "append_many",
@@ -145,13 +146,20 @@ def append(
     return entry
 
 
+class EntryPosition(NamedTuple):
+    """Where an entry stands in the chain: its sequence number and hash."""
+
+    seq: int
+    hash: str
+
+
 def append_many(
     session: Session,
     at: datetime,
     entries: Sequence[tuple[str, str | None, str | None, Mapping[str, Any]]],
-) -> list[int]:
+) -> list[EntryPosition]:
     """Add several entries of one moment, ``(kind, party, subject, payload)`` each, in
-    order, as one insert; returns their sequence numbers.
+    order, as one insert; returns where each stands in the chain.
 
     Hashed and chained as :func:`append` does, but inserted at once rather than at the
     next flush (no unit of work for each); the head moves on at that flush as ever.
@@ -185,7 +193,7 @@ def append_many(
         prev = digest
     session.connection().execute(insert(JournalEntry), rows)
     head.seq, head.hash = seq, prev
-    return [row["seq"] for row in rows]
+    return [EntryPosition(row["seq"], row["hash"]) for row in rows]
 
 
 class EntryRecord(Protocol):

@@ -53,12 +53,19 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import insert, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
 from deconfliction.errors import NotFoundError, ValidationError
-from deconfliction.journal.chain import append, canonical_json, entry_hash, lock_head
+from deconfliction.journal.chain import (
+    EntryPosition,
+    append,
+    append_many,
+    canonical_json,
+    entry_hash,
+    lock_head,
+)
 from deconfliction.parties import PartyRef
 from deconfliction.store.database import Database
 from deconfliction.store.schema import (
@@ -80,9 +87,11 @@ __all__ = [
     "STATEMENT_TYPE",
     "ExportCheck",
     "ProofService",
+    "ReceiptRequest",
     "ensure_service_key",
     "entry_document",
     "export",
+    "issue_fresh_receipts",
     "issue_receipt",
     "item_hash",
     "public_key",
@@ -197,6 +206,19 @@ def _delivered_item(session: Session, party_id: int, item_kind: str, item_id: st
     return json.loads(payload)
 
 
+@dataclass(frozen=True)
+class ReceiptRequest:
+    """A receipt to sign: for ``party``, that ``event`` happened to an item it was sent
+    as ``item_payload``; ``details`` go into the journal entry written for it."""
+
+    party: PartyRef
+    item_kind: str
+    item_id: str
+    event: str
+    item_payload: Mapping[str, Any]
+    details: Mapping[str, Any] | None = None
+
+
 def issue_receipt(
     session: Session,
     party: PartyRef,
@@ -220,8 +242,7 @@ def issue_receipt(
     (``fresh``: the caller knows there is none, as it just recorded the event under the
     journal head's lock, so the look-up is skipped).
     """
-    if event not in RECEIPT_EVENTS:
-        raise ValueError(f"receipts are for {', '.join(RECEIPT_EVENTS)}, not {event!r}")
+    _check_event(event)
     if not fresh:
         lock_head(session)  # the look-up below sees every receipt committed before
         existing = session.execute(
@@ -233,50 +254,103 @@ def issue_receipt(
             return {"body": json.loads(existing.body), "signature": existing.signature}
     if item_payload is None:
         item_payload = _delivered_item(session, party.id, item_kind, item_id)
-    digest = item_hash(item_payload)
-    receipt_id = f"rct_{uuid.uuid4().hex}"
+    request = ReceiptRequest(party, item_kind, item_id, event, item_payload, details)
     if entry is None:
-        entry = append(
-            session,
-            at=at,
-            kind=f"{item_kind}.{event}",
-            party=party.name,
-            subject=item_id,
-            payload={
-                **(details or {}),
-                "item": {"kind": item_kind, "id": item_id, "hash": digest},
-                "receipt": receipt_id,
-            },
-        )
-    elif entry.subject != item_id:
+        return issue_fresh_receipts(session, [request], at)[0]
+    if entry.subject != item_id:
         raise ValueError(f"journal entry {entry.seq} is about {entry.subject!r}, not {item_id!r}")
+    receipt_id = _receipt_id()
     key = _key_row(session, at)
+    signed, row = _signed(key, request, receipt_id, item_hash(item_payload), at, entry)
+    session.connection().execute(insert(Receipt), [row])
+    return signed
+
+
+def issue_fresh_receipts(
+    session: Session, requests: Sequence[ReceiptRequest], at: datetime
+) -> list[dict[str, Any]]:
+    """Sign receipts that cannot exist yet (their events were just recorded, under the
+    journal head's lock), each with a journal entry as :func:`issue_receipt` writes;
+    the entries and the receipts go in as one insert each. Returns them in order."""
+    for request in requests:
+        _check_event(request.event)
+    digests = [item_hash(r.item_payload) for r in requests]
+    receipt_ids = [_receipt_id() for _ in requests]
+    positions = append_many(
+        session,
+        at,
+        [
+            (
+                f"{r.item_kind}.{r.event}",
+                r.party.name,
+                r.item_id,
+                {
+                    **(r.details or {}),
+                    "item": {"kind": r.item_kind, "id": r.item_id, "hash": digest},
+                    "receipt": receipt_id,
+                },
+            )
+            for r, digest, receipt_id in zip(requests, digests, receipt_ids, strict=True)
+        ],
+    )
+    key = _key_row(session, at)
+    receipts: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    for r, digest, receipt_id, position in zip(
+        requests, digests, receipt_ids, positions, strict=True
+    ):
+        signed, row = _signed(key, r, receipt_id, digest, at, position)
+        receipts.append(signed)
+        rows.append(row)
+    if rows:
+        session.connection().execute(insert(Receipt), rows)
+    return receipts
+
+
+def _check_event(event: str) -> None:
+    if event not in RECEIPT_EVENTS:
+        raise ValueError(f"receipts are for {', '.join(RECEIPT_EVENTS)}, not {event!r}")
+
+
+def _receipt_id() -> str:
+    return f"rct_{uuid.uuid4().hex}"
+
+
+def _signed(
+    key: ServiceKey,
+    request: ReceiptRequest,
+    receipt_id: str,
+    digest: str,
+    at: datetime,
+    entry: EntryPosition | JournalEntry,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A receipt signed with ``key``: as returned (``{"body", "signature"}``) and as its
+    row."""
     body = {
         "type": RECEIPT_TYPE,
         "receipt": receipt_id,
-        "party": party.name,
-        "item": {"kind": item_kind, "id": item_id, "hash": digest},
-        "event": event,
+        "party": request.party.name,
+        "item": {"kind": request.item_kind, "id": request.item_id, "hash": digest},
+        "event": request.event,
         "at": _iso(at),
         "journal": {"seq": entry.seq, "hash": entry.hash},
         "key": key.public_key,
     }
-    signed = _sign(session, body, at)
-    session.add(
-        Receipt(
-            id=receipt_id,
-            party_id=party.id,
-            item_kind=item_kind,
-            item_id=item_id,
-            event=event,
-            at=at,
-            item_hash=digest,
-            journal_seq=entry.seq,
-            body=canonical_json(body),
-            signature=signed["signature"],
-        )
-    )
-    return signed
+    text = canonical_json(body)
+    signature = _private_key(key.private_key).sign(text.encode()).hex()
+    row = {
+        "id": receipt_id,
+        "party_id": request.party.id,
+        "item_kind": request.item_kind,
+        "item_id": request.item_id,
+        "event": request.event,
+        "at": at,
+        "item_hash": digest,
+        "journal_seq": entry.seq,
+        "body": text,
+        "signature": signature,
+    }
+    return {"body": body, "signature": signature}, row
 
 
 def _visible_receipts(party_id: int) -> Any:
