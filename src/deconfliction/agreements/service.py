@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from deconfliction.agreements.terms import AckDeadlines, Priority, Terms
@@ -90,27 +90,46 @@ def _pair(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 
 
-def counterparts(session: Session, party_id: int) -> dict[int, Counterpart]:
-    """Every agreement of ``party_id``, by the other party's id."""
-    rows = list(
-        session.scalars(
-            select(Agreement).where(
-                or_(Agreement.party_a_id == party_id, Agreement.party_b_id == party_id)
-            )
-        )
+_A = aliased(Party)
+_B = aliased(Party)
+_COUNTERPARTS = (
+    select(
+        Agreement.version,
+        Agreement.terms,
+        Agreement.created_at,
+        Agreement.updated_at,
+        _A.id,
+        _A.name,
+        _A.role,
+        _B.id,
+        _B.name,
+        _B.role,
     )
-    if not rows:
-        return {}
-    ids = {r.party_a_id for r in rows} | {r.party_b_id for r in rows}
-    parties = {p.id: p for p in session.scalars(select(Party).where(Party.id.in_(ids)))}
+    .join(_A, _A.id == Agreement.party_a_id)
+    .join(_B, _B.id == Agreement.party_b_id)
+    .where(
+        or_(Agreement.party_a_id == bindparam("party"), Agreement.party_b_id == bindparam("party"))
+    )
+)
+
+
+def counterparts(session: Session, party_id: int) -> dict[int, Counterpart]:
+    """Every agreement of ``party_id``, by the other party's id (one Core query: every
+    filing asks)."""
     found: dict[int, Counterpart] = {}
-    for row in rows:
-        view = _view(row, parties[row.party_a_id].name, parties[row.party_b_id].name)
-        other = parties[row.party_b_id if row.party_a_id == party_id else row.party_a_id]
-        found[other.id] = Counterpart(
-            party_id=other.id,
-            name=other.name,
-            role=Role(other.role),
+    rows = session.connection().execute(_COUNTERPARTS, {"party": party_id})
+    for version, terms, created, updated, a_id, a_name, a_role, b_id, b_name, b_role in rows:
+        view = AgreementView(
+            (a_name, b_name), version, Terms.from_json(json.loads(terms)), created, updated
+        )
+        mine_first = a_id == party_id
+        other_id, other_name, other_role = (
+            (b_id, b_name, b_role) if mine_first else (a_id, a_name, a_role)
+        )
+        found[other_id] = Counterpart(
+            party_id=other_id,
+            name=other_name,
+            role=Role(other_role),
             version=view.version,
             terms=view.terms,
             label=view.label,
