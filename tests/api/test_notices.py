@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from deconfliction.clock import ManualClock
+from deconfliction.journal.verify import verify_database
 from deconfliction.settings import Settings
+from deconfliction.store.database import Database
 from tests.api.conftest import bearer, box, volume
 from tests.conftest import MakeParty
 
@@ -231,6 +234,42 @@ def test_observers_may_not_file(client: TestClient, make_party: MakeParty) -> No
     )
     assert response.status_code == 403
     assert "observer" in response.json()["detail"]
+
+
+def test_filings_that_arrive_together_each_get_their_own_answer(
+    client: TestClient, database: Database, make_party: MakeParty
+) -> None:
+    """Concurrent filings, one at a time underneath: each valid one is filed with the
+    conflicts the others filed before it give, a refused one writes nothing and holds
+    up none, a key retried at the same moment files once; the journal stays whole."""
+    _, alpha = make_party("Alpha")
+    _, bravo = make_party("Bravo")
+    _, watcher = make_party("Watcher", "observer")
+    posts = [
+        (alpha if i % 2 else bravo, {"volumes": [volume(box(8.0 + i / 100, 47.0, 8.4, 47.3))]})
+        for i in range(8)
+    ]
+    posts += [(watcher, {"volumes": [volume(box(8.0, 47.0, 8.4, 47.3))]})] * 2
+    headers = [bearer(token) for token, _ in posts]
+    headers[0] = headers[2] = {**headers[0], "Idempotency-Key": "same-filing"}
+    posts[2] = posts[0]
+    with ThreadPoolExecutor(len(posts)) as pool:
+        answers = list(
+            pool.map(
+                lambda p: client.post("/v1/notices", headers=p[0], json=p[1][1]),
+                zip(headers, posts, strict=True),
+            )
+        )
+    assert [a.status_code for a in answers] == [201] * 8 + [403] * 2
+    assert answers[0].json()["notice"]["id"] == answers[2].json()["notice"]["id"]
+    filed = {a.json()["notice"]["id"] for a in answers[:8]}
+    assert len(filed) == 7  # the retry filed nothing
+    mine = [client.get("/v1/notices", headers=bearer(t)).json() for t in (alpha, bravo)]
+    assert {n["id"] for notices in mine for n in notices} == filed
+    conflicts = sum(len(a.json()["conflicts"]) for a in answers[:8] if a is not answers[2])
+    alerts = [client.get("/v1/alerts", headers=bearer(t)).json() for t in (alpha, bravo)]
+    assert sum(len(a) for a in alerts) == 2 * conflicts  # one alert for each side
+    assert verify_database(database).intact
 
 
 def test_openapi_and_docs_are_served(client: TestClient) -> None:
