@@ -45,6 +45,19 @@ def _publish(db: Database, clock: ManualClock, party: PartyRef, n: int, kind: st
             )
 
 
+def _note(party: PartyRef, clock: ManualClock, n: int) -> Callable[[Session], int]:
+    """A unit of work for the group commit: publish note ``n`` to ``party``; two is
+    refused (a DeconflictionError) after publishing."""
+
+    def unit(session: Session) -> int:
+        publish(session, party_id=party.id, kind="note", payload={"n": n}, at=clock.now())
+        if n == 2:
+            raise ValidationError("two is refused")
+        return n
+
+    return unit
+
+
 def _event_seq(db: Database, party: PartyRef) -> int:
     with db.read() as session:
         return int(session.scalar(select(Party.event_seq).where(Party.id == party.id)) or 0)
@@ -276,15 +289,6 @@ def test_a_round_commits_many_units_and_a_refused_one_fails_alone(
     commits: list[object] = []
     database.after_commit(commits.append)
 
-    def note(n: int) -> Callable[[Session], int]:
-        def unit(session: Session) -> int:
-            publish(session, party_id=alpha.id, kind="note", payload={"n": n}, at=clock.now())
-            if n == 2:
-                raise ValidationError("two is refused")
-            return n
-
-        return unit
-
     def crash(session: Session) -> int:
         raise RuntimeError("a bug")
 
@@ -292,13 +296,13 @@ def test_a_round_commits_many_units_and_a_refused_one_fails_alone(
         writer = GroupCommit(database)
         runner = asyncio.create_task(writer.run())
         outcomes = await asyncio.gather(
-            *(writer.submit(note(n)) for n in range(4)), return_exceptions=True
+            *(writer.submit(_note(alpha, clock, n)) for n in range(4)), return_exceptions=True
         )
         assert outcomes[:2] == [0, 1]
         assert isinstance(outcomes[2], ValidationError)
         assert outcomes[3] == 3
         with pytest.raises(RuntimeError, match="a bug"):
-            await asyncio.gather(writer.submit(note(9)), writer.submit(crash))
+            await asyncio.gather(writer.submit(_note(alpha, clock, 9)), writer.submit(crash))
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)
 
@@ -399,19 +403,12 @@ def test_the_events_of_a_commit_are_kept_as_stored_and_a_rollback_keeps_none(
     assert [e.seq for e in cache.after(alpha.id, 1, 10)] == [2]
     assert cache.after(alpha.id, 2, 10) == ()
 
-    def note(n: int) -> Callable[[Session], int]:
-        def unit(session: Session) -> int:
-            publish(session, party_id=alpha.id, kind="note", payload={"n": n}, at=clock.now())
-            if n == 2:
-                raise ValidationError("two is refused")
-            return n
-
-        return unit
-
     async def main() -> None:
         writer = GroupCommit(database)
         runner = asyncio.create_task(writer.run())
-        await asyncio.gather(*(writer.submit(note(n)) for n in range(4)), return_exceptions=True)
+        await asyncio.gather(
+            *(writer.submit(_note(alpha, clock, n)) for n in range(4)), return_exceptions=True
+        )
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)
 
