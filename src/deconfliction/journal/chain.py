@@ -122,27 +122,11 @@ def append(
     The entry and the head are written at the session's next flush (at the latest, its
     commit), so the entries of one transaction go in together.
     """
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("journal entries need an aware datetime (UTC), not a naive one")
-    at = at.astimezone(UTC)
+    at = _utc(at)
     head = lock_head(session)
-    seq = head.seq + 1
-    text = canonical_json(payload)
-    digest = hashlib.sha256(
-        (head.hash + _body_text(seq, at, kind, party, subject, text)).encode()
-    ).hexdigest()
-    entry = JournalEntry(
-        seq=seq,
-        at=at,
-        kind=kind,
-        party=party,
-        subject=subject,
-        payload=text,
-        prev_hash=head.hash,
-        hash=digest,
-    )
+    entry = JournalEntry(**_chained(head.seq + 1, head.hash, at, kind, party, subject, payload))
     session.add(entry)
-    head.seq, head.hash = seq, digest
+    head.seq, head.hash = entry.seq, entry.hash
     return entry
 
 
@@ -164,36 +148,49 @@ def append_many(
     Hashed and chained as :func:`append` does, but inserted at once rather than at the
     next flush (no unit of work for each); the head moves on at that flush as ever.
     """
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("journal entries need an aware datetime (UTC), not a naive one")
-    at = at.astimezone(UTC)
+    at = _utc(at)
     if not entries:
         return []
     head = lock_head(session)
-    seq, prev = head.seq, head.hash
     rows: list[dict[str, Any]] = []
+    seq, prev = head.seq, head.hash
     for kind, party, subject, payload in entries:
-        seq += 1
-        text = canonical_json(payload)
-        digest = hashlib.sha256(
-            (prev + _body_text(seq, at, kind, party, subject, text)).encode()
-        ).hexdigest()
-        rows.append(
-            {
-                "seq": seq,
-                "at": at,
-                "kind": kind,
-                "party": party,
-                "subject": subject,
-                "payload": text,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
-        prev = digest
+        rows.append(_chained(seq + 1, prev, at, kind, party, subject, payload))
+        seq, prev = rows[-1]["seq"], rows[-1]["hash"]
     session.connection().execute(insert(JournalEntry), rows)
     head.seq, head.hash = seq, prev
     return [EntryPosition(row["seq"], row["hash"]) for row in rows]
+
+
+def _utc(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("journal entries need an aware datetime (UTC), not a naive one")
+    return at.astimezone(UTC)
+
+
+def _chained(
+    seq: int,
+    prev_hash: str,
+    at: datetime,
+    kind: str,
+    party: str | None,
+    subject: str | None,
+    payload: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The values of entry ``seq`` after the entry hashed ``prev_hash``, its hash made."""
+    text = canonical_json(payload)
+    body = _body_text(seq, at, kind, party, subject, text)
+    digest = hashlib.sha256((prev_hash + body).encode()).hexdigest()
+    return {
+        "seq": seq,
+        "at": at,
+        "kind": kind,
+        "party": party,
+        "subject": subject,
+        "payload": text,
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
 
 
 class EntryRecord(Protocol):
