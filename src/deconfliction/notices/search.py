@@ -219,13 +219,18 @@ def _near(shape: BaseGeometry, others: np.ndarray, horizontal_m: float) -> np.nd
     """Which of ``others`` may come within ``horizontal_m`` of ``shape`` (over-selects):
     those that intersect it, or, with a buffer, lie within a distance in degrees that
     the buffer cannot exceed at their latitudes (half as much again, for the length of
-    a degree and the core's local plane)."""
+    a degree and the core's local plane). A buffer that reaches a pole or across the
+    antimeridian sets nothing aside."""
     shapely.prepare(shape)
     if horizontal_m <= 0:
         return np.asarray(shapely.intersects(shape, others), dtype=bool)
-    _, y0, _, y1 = shape.bounds
+    x0, y0, x1, y1 = shape.bounds
     reach_deg = horizontal_m / _METRES_PER_DEGREE
     cos_lat = math.cos(math.radians(min(90.0, max(abs(y0), abs(y1)) + reach_deg)))
     if cos_lat < _MIN_COS_LAT:  # near a pole a degree of longitude shrinks to nothing
         return np.ones(len(others), dtype=bool)
-    return np.asarray(shapely.dwithin(shape, others, 1.5 * reach_deg / cos_lat), dtype=bool)
+    reach_lon = 1.5 * reach_deg / cos_lat
+    if x0 - reach_lon < -180.0 or x1 + reach_lon > 180.0:
+        # the buffer reaches across the antimeridian, where degrees jump by 360
+        return np.ones(len(others), dtype=bool)
+    return np.asarray(shapely.dwithin(shape, others, reach_lon), dtype=bool)
