@@ -380,7 +380,7 @@ class NoticeService:
         )
         conflicts: list[dict[str, Any]] = []
         alerts: list[NewAlert] = []
-        geometries: list[dict[str, Any]] = []  # of each alert, as read back
+        views: list[ConflictView] = []  # the filer's side of each
         entries: list[tuple[str, str, str, dict[str, Any]]] = []  # kind, party, subject, payload
         for position, match in met:
             other, o = match.row.party_id, match.overlap
@@ -456,7 +456,8 @@ class NoticeService:
                     escalation_state=EscalationState.NONE.value,
                 )
                 alerts.append(alert)
-                geometries.append(geometry)
+                if party_id == party.id:
+                    views.append(conflict_view(alert, geometry))
                 entries.append(
                     (
                         "alert.created",
@@ -476,10 +477,7 @@ class NoticeService:
         connection.execute(insert(Alert), [alert.row() for alert in alerts])
         publish_many(session, [alert_event(alert, "alert.created", now) for alert in alerts])
         append_many(session, now, entries)
-        return [
-            conflict_view(alert, geometry)
-            for alert, geometry in zip(alerts[::2], geometries[::2], strict=True)
-        ]
+        return views
 
     @staticmethod
     def _announce(
