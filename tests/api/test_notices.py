@@ -10,11 +10,15 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from deconfliction.clock import ManualClock
+from deconfliction.core.volume import Volume4D
 from deconfliction.journal.verify import verify_database
+from deconfliction.notices.model import NoticeDraft
+from deconfliction.notices.service import NoticeService
 from deconfliction.settings import Settings
 from deconfliction.store.database import Database
 from tests.api.conftest import bearer, box, volume
-from tests.conftest import MakeParty
+from tests.conftest import T0, MakeParty
+from tests.zoo import box as zoo_box
 
 
 def test_filing_finds_the_conflict_and_tells_both_sides_only_the_overlap(
@@ -288,3 +292,23 @@ def test_acknowledging_an_alert_yields_a_signed_receipt(
     receipts = client.get(f"/v1/receipts?item={alert['id']}", headers=bearer(alpha)).json()
     assert [r["body"]["event"] for r in receipts] == ["acknowledged"]
     assert client.get(f"/v1/receipts?item={alert['id']}", headers=bearer(bravo)).json() == []
+
+
+def test_a_notice_says_whether_it_is_a_standing_zone(
+    client: TestClient, make_party: MakeParty, database: Database, clock: ManualClock
+) -> None:
+    authority, caa = make_party("CAA", "authority")
+    _, alpha = make_party("Alpha")
+    zone = Volume4D(zoo_box(8.0, 47.0, 0.4, 0.3), 0.0, 3000.0, T0, T0 + timedelta(days=365))
+    filed = NoticeService(database, clock, Settings()).file(
+        authority, NoticeDraft((zone,), "R1", standing=True)
+    )
+    activity = client.post(
+        "/v1/notices", headers=bearer(alpha), json={"volumes": [volume(box(8.0, 47.0, 8.4, 47.3))]}
+    )
+    assert activity.status_code == 201, activity.text
+    assert activity.json()["notice"]["standing"] is False
+    seen = client.get(f"/v1/notices/{filed.notice.id}", headers=bearer(caa))
+    assert seen.status_code == 200, seen.text
+    assert seen.json()["standing"] is True
+    assert [n["standing"] for n in client.get("/v1/notices", headers=bearer(caa)).json()] == [True]

@@ -409,6 +409,7 @@ def test_an_import_files_each_zone_once_and_again_files_nothing(
         stored[z.draft.title].id for z in report.plan.zones
     ]
     assert len(stored["TEST-D2 (class UNC Q)"].volumes) == 2
+    assert all(n.standing for n in stored.values())
 
     again = file_zones(service, authority, _sample())
     assert [f.outcome for f in again.filed] == [FilingOutcome.ALREADY_FILED] * 3
@@ -428,6 +429,17 @@ def test_only_an_authority_imports_zones(
     operator = make_party("Ops")[0]
     with pytest.raises(PermissionDeniedError, match="'Ops' is an operator; zones belong to"):
         file_zones(_service(database, clock), operator, _sample())
+    assert _count(database, Notice) == 0
+
+
+def test_only_an_authority_files_a_standing_zone(
+    database: Database, clock: ManualClock, make_party: MakeParty
+) -> None:
+    operator = make_party("Ops")[0]
+    (zone,) = (z for z in _sample().zones if z.record.name == "TEST-R1 RANGE")
+    assert zone.draft.standing
+    with pytest.raises(PermissionDeniedError, match="only authorities file standing zones"):
+        _service(database, clock).file(operator, zone.draft)
     assert _count(database, Notice) == 0
 
 
@@ -451,6 +463,7 @@ def test_an_operator_inside_a_zone_meets_the_authority_and_needs_its_approval(
     assert r1 is not None
 
     inside = service.file(operator, _operator_draft(14.5, 46.0, 500.0, 1_000.0))
+    assert not inside.notice.standing  # activity, not airspace structure
     (conflict,) = inside.conflicts
     assert conflict.counterpart == "Test Authority"
     # need to know: the overlap told is the operator's own circle (within the outline's

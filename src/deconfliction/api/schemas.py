@@ -130,6 +130,10 @@ class NoticeOut(BaseModel):
     short_notice: bool = Field(
         description="Filed (or modified) later than one of your agreements' minimum lead time."
     )
+    standing: bool = Field(
+        description="An authority's standing zone (airspace structure imported with "
+        "`deconfliction zones import`), not planned activity."
+    )
     approvals: list[ApprovalOut]
     volumes: VolumeFeatureCollection
 
@@ -236,6 +240,7 @@ def notice_out(notice: NoticeView) -> NoticeOut:
         updated_at=notice.updated_at,
         lead_time_s=notice.lead_time_s,
         short_notice=notice.short_notice,
+        standing=notice.standing,
         approvals=[approval_out(a) for a in notice.approvals],
         volumes=VolumeFeatureCollection(features=[volume_feature(v) for v in notice.volumes]),
     )

@@ -100,17 +100,21 @@ class EscalationState(StrEnum):
 
 @dataclass(frozen=True)
 class NoticeDraft:
-    """What a party files: a title and one or more validated volumes."""
+    """What a party files: a title and one or more validated volumes. ``standing``: an
+    authority's standing zone (airspace structure, see :mod:`deconfliction.notices.zones`)
+    rather than planned activity."""
 
     volumes: tuple[Volume4D, ...]
     title: str = ""
+    standing: bool = False
 
 
 @dataclass(frozen=True)
 class NoticeView:
     """A party's own notice as stored. ``lead_time_s`` = earliest start minus the time it
     was filed (or last modified), seconds; ``short_notice`` when that is below the
-    minimum of one of the filer's agreements; ``approvals``: what it awaits or got."""
+    minimum of one of the filer's agreements; ``approvals``: what it awaits or got;
+    ``standing``: an authority's standing zone rather than planned activity."""
 
     id: str
     party: str
@@ -123,6 +127,7 @@ class NoticeView:
     volumes: tuple[Volume4D, ...]
     short_notice: bool = False
     approvals: tuple[ApprovalView, ...] = ()
+    standing: bool = False
 
 
 @dataclass(frozen=True)

@@ -156,6 +156,7 @@ class NoticeService:
                 short_notice=policy.short_notice(lead_time_s),
                 starts_at=min(v.start for v in draft.volumes),
                 ends_at=max(v.end for v in draft.volumes),
+                standing=draft.standing,
             )
             session.add(notice)
             session.flush()
@@ -305,6 +306,10 @@ class NoticeService:
         if party.role == Role.OBSERVER:
             raise PermissionDeniedError(
                 f"party {party.name!r} is an observer; only operators and authorities file notices"
+            )
+        if draft.standing and party.role != Role.AUTHORITY:
+            raise PermissionDeniedError(
+                f"party {party.name!r} is not an authority; only authorities file standing zones"
             )
         if not draft.volumes:
             raise ValidationError("a notice needs at least one volume")
@@ -580,6 +585,7 @@ class NoticeService:
             volumes=volumes,
             short_notice=notice.short_notice,
             approvals=approval_views(session, notice.id) if approvals is None else approvals,
+            standing=notice.standing,
         )
 
     @staticmethod

@@ -46,6 +46,8 @@ Decisions (``deconfliction zones import --help`` says the same):
   zones again, as new notices. A zone whose notice was cancelled or has closed also
   reads as already filed: import it with another horizon to file it anew.
 * **Who.** Only a party of role ``authority`` imports zones.
+* **Standing.** Each notice is marked ``standing`` (airspace structure, not planned
+  activity), which the API shows and the console draws as a layer of its own.
 
 >>> from deconfliction.feeds import parse_openair
 >>> text = '''
@@ -333,7 +335,7 @@ def _drafts(
     ]
     drafts = []
     for part, chunk in enumerate(chunks, start=1):
-        draft = NoticeDraft(chunk, _title(record, part, len(chunks)))
+        draft = NoticeDraft(chunk, _title(record, part, len(chunks)), standing=True)
         drafts.append(ZoneDraft(record, draft, idempotency_key(draft), part, len(chunks)))
     return drafts
 

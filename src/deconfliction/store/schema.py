@@ -123,6 +123,8 @@ class Notice(Base):
     """The latest end of its volumes: when it closes."""
     activation_blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     """When its start came with acknowledgments or approvals missing (told once)."""
+    standing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """An authority's standing zone (airspace structure, filed by ``zones import``)."""
 
     __table_args__ = (
         Index("ix_notices_state_starts", "state", "starts_at"),
