@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 
 def test_demo_once_shows_conflicts_alerts_and_an_intact_journal() -> None:
@@ -26,3 +28,32 @@ def test_demo_once_shows_conflicts_alerts_and_an_intact_journal() -> None:
     assert "resolved" in out
     assert "open" in out
     assert re.search(r"journal intact: \d+ entries, every one chained", out)
+
+
+def test_demo_stopped_with_sigterm_removes_its_temporary_database(tmp_path: Path) -> None:
+    """SIGTERM (what ``kill`` and service managers send) cleans up as Ctrl-C does."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deconfliction", "demo", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "400", "TMPDIR": str(tmp_path)},
+    )
+    assert process.stdout is not None
+    seen: list[str] = []
+    try:
+        for line in process.stdout:
+            seen.append(line)
+            if "Ctrl-C stops" in line:
+                break
+        folders = list(tmp_path.glob("deconfliction-demo-*"))
+        assert [f.name for f in folders if (f / "demo.db").exists()], "".join(seen)
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, "".join(seen) + rest
+    assert "stopped" in rest
+    assert list(tmp_path.glob("deconfliction-demo-*")) == []

@@ -7,10 +7,14 @@ needs, and journals everything. Then it keeps serving (``--once`` exits instead)
 
 from __future__ import annotations
 
+import signal
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import httpx
@@ -212,12 +216,31 @@ def _run_scenario(base_url: str, tokens: dict[str, str], now: datetime) -> None:
         console.print(told)
 
 
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, a service manager stopping the demo) raises
+    :class:`KeyboardInterrupt` as Ctrl-C does, so the temporary database is removed
+    either way; the handler before is put back afterwards."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def demo(
     once: bool = typer.Option(False, "--once", help="Exit after the scenario (for tests and CI)."),
     port: int = typer.Option(8000, help="TCP port to keep serving on (0: any free port)."),
 ) -> None:
     """Show the mechanism: three parties file notices; conflicts, alerts, journal."""
-    with tempfile.TemporaryDirectory(prefix="deconfliction-demo-") as folder:
+    with (
+        _sigterm_as_interrupt(),
+        tempfile.TemporaryDirectory(prefix="deconfliction-demo-") as folder,
+    ):
         url = f"sqlite:///{Path(folder) / 'demo.db'}"
         settings = Settings(database_url=url)
         db = Database(url)
@@ -262,8 +285,8 @@ def demo(
                 )
                 for name, token in tokens.items():
                     console.print(f"  {name}: {token}")
-                console.print("Ctrl-C stops.")
                 try:
+                    console.print("Ctrl-C stops.")
                     while True:
                         time.sleep(1)
                 except KeyboardInterrupt:
