@@ -223,14 +223,42 @@ def test_what_cannot_go_on_exits_2_and_says_why(
 
 
 def test_slovenia_through_the_command(url: str) -> None:
+    """The eight TMAs whose outlines cross themselves by a few hundred metres are
+    repaired (0.007-0.8 km² of 657-9,734 km²) and filed, each repair listed."""
     path = shared_file("airspace", "slovenia.openair")
     args = ("--from", "2025-05-01", "--days", "60", "--agl-margin-m", "2864")
     result = _run("zones", "import", str(path), "-p", "CAA", *args, "-d", url)
     assert result.exit_code == 0, result.output
     out = result.output
-    assert _row(out, "filed", 43, 43, 48)
+    assert _row(out, "filed", 51, 51, 56)
     assert _row(out, "skipped: inactive (AA NONE)", 6, "-", "-")
     assert _row(out, "skipped: no activation in the horizon", 1, "-", "-")
+    assert _row(out, "errors: not readable", 0, "-", "-")
+    assert "repaired outlines" in out
+    assert all(f"line {n} " in out for n in (8, 40, 285, 407, 883, 1094, 1319, 1353))
+    assert out.count("largest") == 8
+    assert _notices(url) == 51
+
+
+def test_slovenia_strict_refuses_the_crossed_outlines(url: str) -> None:
+    path = shared_file("airspace", "slovenia.openair")
+    args = ("--from", "2025-05-01", "--days", "60", "--agl-margin-m", "2864", "--strict")
+    result = _run("zones", "import", str(path), "-p", "CAA", *args, "-d", url)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert _row(out, "filed", 43, 43, 48)
     assert _row(out, "errors: not readable", 8, "-", "-")
+    assert "repaired outlines" not in out
     assert all(f"line {n} " in out for n in (8, 40, 285, 407, 883, 1094, 1319, 1353))
     assert _notices(url) == 43
+
+
+def test_tighter_repair_limits_refuse_with_the_reason(url: str) -> None:
+    path = shared_file("airspace", "slovenia.openair")
+    args = ("--from", "2025-05-01", "--days", "60", "--repair-max-km2", "0.1", "--dry-run")
+    result = _run("zones", "import", str(path), "-p", "CAA", *args, "-d", url)
+    assert result.exit_code == 0, result.output
+    # 0.171, 0.171, 0.798 and 0.215 km² are over 0.1 km²: four refused, four repaired.
+    assert _row(result.output, "errors: not readable", 4, "-", "-")
+    assert result.output.count("--repair-max-km2") == 4  # in each refusal's reason
+    assert result.output.count("largest") == 4

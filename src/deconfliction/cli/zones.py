@@ -25,7 +25,12 @@ from deconfliction.cli.context import (
 from deconfliction.clock import SystemClock
 from deconfliction.core.footprint import FootprintLimits
 from deconfliction.errors import ValidationError
-from deconfliction.feeds import RecordError
+from deconfliction.feeds import AirspaceRecord, RecordError
+from deconfliction.feeds.repair import (
+    DEFAULT_REPAIR_MAX_FRACTION,
+    DEFAULT_REPAIR_MAX_M2,
+    RepairPolicy,
+)
 from deconfliction.notices.service import NoticeService
 from deconfliction.notices.zones import (
     DEFAULT_AGL_MARGIN_M,
@@ -142,6 +147,26 @@ def _errors(errors: tuple[RecordError, ...]) -> Table:
     return table
 
 
+def _repairs(records: list[AirspaceRecord]) -> Table:
+    table = Table(title="repaired outlines (they crossed themselves)")
+    table.add_column("where", no_wrap=True)
+    table.add_column("zone")
+    table.add_column("kept")
+    table.add_column("km² drawn → kept", justify="right")
+    table.add_column("changed", justify="right")
+    for record in records:
+        repair = record.repair
+        assert repair is not None
+        table.add_row(
+            escape(str(record.origin)),
+            escape(record.name),
+            f"{repair.kept} of {repair.parts}",
+            f"{repair.drawn_m2 / 1e6:,.2f} → {repair.kept_m2 / 1e6:,.2f}",
+            f"{repair.changed_m2 / 1e6:,.3f} km² ({repair.changed_fraction:.3%})",
+        )
+    return table
+
+
 def _notes(plan: ZonePlan, report: ZoneReport | None) -> list[str]:
     rules = plan.rules
     days = (rules.horizon.end - rules.horizon.start).total_seconds() / 86_400
@@ -167,6 +192,9 @@ def _notes(plan: ZonePlan, report: ZoneReport | None) -> list[str]:
 
 def _show(plan: ZonePlan, report: ZoneReport | None) -> None:
     console.print(_summary(plan, report))
+    repaired = [r for r in plan.source.airspace.records if r.repair is not None]
+    if repaired:
+        console.print(_repairs(repaired))
     errors = report.errors if report is not None else plan.errors
     if errors:
         console.print(_errors(errors))
@@ -181,7 +209,10 @@ _IMPORT_HELP = (
     "AA NONE (no activation yet) is skipped. Ceilings given above ground are raised by "
     "--agl-margin-m; floors above ground are kept (lower is safe).\n\n"
     "Re-importing the same file with the same horizon files nothing new: each zone is "
-    "filed under an Idempotency-Key made from its content. Records that cannot be read, "
+    "filed under an Idempotency-Key made from its content. An outline that crosses "
+    "itself is repaired (its polygonal part kept) when that changes its area by less "
+    "than --repair-max-percent and less than --repair-max-km2, and each repair is listed "
+    "with the area changed; --strict refuses such outlines instead. Records that cannot be read, "
     "or that the service refuses, are listed with their line or feature; the others are "
     "filed. Exits 2 when the file cannot be read or PARTY is not an authority."
 )
@@ -221,6 +252,19 @@ def import_zones(
         help="Import only these classes or types, e.g. R,Q,P (repeatable; in standard "
         "OpenAIR, Q is danger and D is ATC class D).",
     ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Refuse outlines that cross themselves; repair none."
+    ),
+    repair_max_percent: float = typer.Option(
+        DEFAULT_REPAIR_MAX_FRACTION * 100,
+        "--repair-max-percent",
+        help="A repair must change a zone's area by less than this share of it, %.",
+    ),
+    repair_max_km2: float = typer.Option(
+        DEFAULT_REPAIR_MAX_M2 / 1e6,
+        "--repair-max-km2",
+        help="... and by less than this area, km² (both must hold).",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Read and plan; file nothing."),
     database: str | None = DATABASE_OPTION,
 ) -> None:
@@ -228,13 +272,19 @@ def import_zones(
     with errors_as_exit():
         if not max_area_km2 > 0:
             raise ValidationError(f"--max-area-km2 must be positive, not {max_area_km2}")
+        if not (repair_max_percent >= 0 and repair_max_km2 >= 0):
+            raise ValidationError(
+                "--repair-max-percent and --repair-max-km2 must be 0 or more "
+                "(--strict repairs nothing)"
+            )
+        repair = None if strict else RepairPolicy(repair_max_percent / 100, repair_max_km2 * 1e6)
         horizon_start = start_of_day(SystemClock().now()) if start is None else parse_start(start)
         horizon = Horizon.starting(horizon_start, days)
         selected = parse_classes(classes)
     with errors_as_exit(), _store(database) as store:
         authority = _authority(store, party)
         limits = FootprintLimits(max_area_km2 * 1e6, store.settings.max_vertices)
-        source = read_zone_file(file, fmt, limits)
+        source = read_zone_file(file, fmt, limits, repair)
         rules = ZoneRules(horizon, agl_margin_m, selected, store.settings.max_volumes_per_notice)
         plan = plan_zones(source, rules)
         report = None

@@ -12,6 +12,7 @@ module                 what
 ``limits``             vertical limits (GND, FL195, 4500FT AMSL, …) to metres
 ``arcs``               arcs around a centre as geodesic points ≤ 1 km apart
 ``rings``              outlines that revisit their vertices: keyholes and spikes
+``repair``             outlines that cross themselves, repaired within limits
 ``openair``            OpenAIR files, standard and extended (``AA`` windows)
 ``geojson_zones``      GeoJSON FeatureCollections of zones (FIRs, generic)
 ``traffic``            ``AircraftState`` and the CSV replay reader, in ticks

@@ -24,6 +24,7 @@ from typing import Literal
 from deconfliction.core.footprint import Footprint
 from deconfliction.core.units import Metres
 from deconfliction.core.volume import MAX_ALTITUDE_M
+from deconfliction.feeds.repair import Repair
 
 __all__ = [
     "OPEN_END",
@@ -78,6 +79,8 @@ class AirspaceRecord:
     ``activation_hint`` is free text such as ``"H24"`` or ``"NOTAM MON-FRI"`` found in
     the name, or ``None``. ``kind`` is the extended OpenAIR ``AY`` type (``"TMA"``,
     ``"R"``, …) or the GeoJSON ``TYPE`` (which is also its class there, e.g. ``"FIR"``).
+    ``repair`` says how a crossed outline was repaired (see
+    :mod:`deconfliction.feeds.repair`), ``None`` when it was read as drawn.
     """
 
     name: str
@@ -91,6 +94,7 @@ class AirspaceRecord:
     kind: str | None = None
     activations: tuple[tuple[datetime, datetime], ...] | None = None
     activation_hint: str | None = None
+    repair: Repair | None = None
 
 
 @dataclass(frozen=True)

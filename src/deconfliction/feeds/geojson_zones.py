@@ -34,9 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from deconfliction.core.footprint import Footprint, FootprintLimits
-from deconfliction.errors import ValidationError
+from deconfliction.errors import GeometryError, ValidationError
 from deconfliction.feeds.airspace import AirspaceImport, AirspaceRecord, Origin, RecordError
 from deconfliction.feeds.limits import VerticalLimit, limit_from_value
+from deconfliction.feeds.repair import Repair, RepairPolicy, repair_polygon
 
 __all__ = ["load_geojson_zones", "parse_geojson_zones"]
 
@@ -108,7 +109,7 @@ def _name(properties: Mapping[str, Any]) -> str:
 
 
 def _feature_records(
-    index: int, feature: Any, limits: FootprintLimits
+    index: int, feature: Any, limits: FootprintLimits, repair_policy: RepairPolicy | None
 ) -> tuple[list[AirspaceRecord], list[RecordError]]:
     properties = feature.get("properties") if isinstance(feature, Mapping) else None
     if not isinstance(properties, Mapping):
@@ -132,7 +133,7 @@ def _feature_records(
         try:
             if not isinstance(rings, Sequence) or isinstance(rings, str) or not rings:
                 raise ValidationError("a polygon needs a list of rings")
-            footprint = Footprint.polygon(rings[0], rings[1:], limits)
+            footprint, repair = _footprint(rings[0], rings[1:], limits, repair_policy)
         except ValidationError as error:
             errors.append(RecordError(origin, name, error.message))
             continue
@@ -149,32 +150,50 @@ def _feature_records(
                 origin=origin,
                 kind=None if kind is None else str(kind),
                 activations=activations,
+                repair=repair,
             )
         )
     return records, errors
 
 
+def _footprint(
+    exterior: Any, holes: Any, limits: FootprintLimits, policy: RepairPolicy | None
+) -> tuple[Footprint, Repair | None]:
+    try:
+        return Footprint.polygon(exterior, holes, limits), None
+    except GeometryError as refusal:
+        if policy is None:
+            raise
+        return repair_polygon(exterior, holes, refusal, policy, limits)
+
+
 def parse_geojson_zones(
-    document: Mapping[str, Any], limits: FootprintLimits | None = None
+    document: Mapping[str, Any],
+    limits: FootprintLimits | None = None,
+    repair: RepairPolicy | None = None,
 ) -> AirspaceImport:
     """The zones of a GeoJSON FeatureCollection (or one Feature). A feature or polygon
-    that fails a check is reported in ``errors`` and the others are still read."""
+    that fails a check is reported in ``errors`` and the others are still read. A ring
+    that crosses itself is repaired within ``repair`` (see
+    :mod:`deconfliction.feeds.repair`), or refused when it is ``None``."""
     limits = limits or FootprintLimits()
     records: list[AirspaceRecord] = []
     errors: list[RecordError] = []
     for index, feature in enumerate(_features(document)):
-        good, bad = _feature_records(index, feature, limits)
+        good, bad = _feature_records(index, feature, limits, repair)
         records.extend(good)
         errors.extend(bad)
     return AirspaceImport(tuple(records), tuple(errors))
 
 
-def load_geojson_zones(path: str | Path, limits: FootprintLimits | None = None) -> AirspaceImport:
+def load_geojson_zones(
+    path: str | Path, limits: FootprintLimits | None = None, repair: RepairPolicy | None = None
+) -> AirspaceImport:
     """:func:`parse_geojson_zones` on a UTF-8 GeoJSON file."""
     document = json.loads(Path(path).read_text(encoding="utf-8"), parse_constant=_no_constant)
     if not isinstance(document, Mapping):
         raise ValidationError("the file is not a GeoJSON object")
-    return parse_geojson_zones(document, limits)
+    return parse_geojson_zones(document, limits, repair)
 
 
 def _no_constant(name: str) -> float:

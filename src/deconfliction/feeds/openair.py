@@ -51,6 +51,7 @@ from deconfliction.feeds.airspace import (
 )
 from deconfliction.feeds.arcs import arc_between, arc_by_angles
 from deconfliction.feeds.limits import VerticalLimit, parse_limit
+from deconfliction.feeds.repair import Repair, RepairPolicy, repair_polygon
 from deconfliction.feeds.rings import shell_and_holes
 
 __all__ = ["activation_hint", "load_openair", "parse_coordinate", "parse_openair"]
@@ -131,8 +132,9 @@ class _Draft:
 
 
 class _Reader:
-    def __init__(self, limits: FootprintLimits) -> None:
+    def __init__(self, limits: FootprintLimits, repair: RepairPolicy | None) -> None:
         self.limits = limits
+        self.repair = repair
         self.records: list[AirspaceRecord] = []
         self.errors: list[RecordError] = []
         self.ignored: Counter[str] = Counter()
@@ -280,7 +282,7 @@ class _Reader:
                 f"lower limit {draft.lower.metres:.0f} m ({draft.lower.reference}) is not "
                 f"below upper limit {draft.upper.metres:.0f} m ({draft.upper.reference})"
             )
-        footprint = self.footprint(draft)
+        footprint, repair = self.footprint(draft)
         return AirspaceRecord(
             name=draft.name,
             airspace_class=draft.airspace_class,
@@ -299,26 +301,30 @@ class _Reader:
                 else tuple(draft.activations)
             ),
             activation_hint=activation_hint(draft.name),
+            repair=repair,
         )
 
-    def footprint(self, draft: _Draft) -> Footprint:
+    def footprint(self, draft: _Draft) -> tuple[Footprint, Repair | None]:
         if draft.circle is not None:
-            return Footprint.circle_at(*draft.circle, limits=self.limits)
+            return Footprint.circle_at(*draft.circle, limits=self.limits), None
         if not draft.ring:
             raise ValidationError("the airspace has no outline; give DP points or a DC circle")
         ring = list(draft.ring)
         if ring[0] != ring[-1]:
             ring.append(ring[0])
         try:
-            return Footprint.polygon(ring, limits=self.limits)
+            return Footprint.polygon(ring, limits=self.limits), None
         except GeometryError as error:
-            nested = shell_and_holes(ring)
-            if nested is None:
-                raise
+            refusal = error
+        nested = shell_and_holes(ring)
+        if nested is not None:
             try:
-                return Footprint.polygon(nested[0], nested[1], limits=self.limits)
+                return Footprint.polygon(nested[0], nested[1], limits=self.limits), None
             except GeometryError:
-                raise error from None
+                pass
+        if self.repair is None:
+            raise refusal
+        return repair_polygon(ring, [], refusal, self.repair, self.limits)
 
 
 def _numbers(text: str, count: int, form: str) -> list[float]:
@@ -367,18 +373,24 @@ def _window(text: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-def parse_openair(text: str, limits: FootprintLimits | None = None) -> AirspaceImport:
+def parse_openair(
+    text: str, limits: FootprintLimits | None = None, repair: RepairPolicy | None = None
+) -> AirspaceImport:
     """Every airspace in an OpenAIR text; line ends LF or CRLF. Footprints are checked
     against ``limits`` (default :class:`FootprintLimits`); a record that fails any
-    check is reported in ``errors`` and the others are still read."""
-    return _Reader(limits or FootprintLimits()).read(text)
+    check is reported in ``errors`` and the others are still read. An outline that
+    crosses itself is repaired within ``repair`` (see
+    :mod:`deconfliction.feeds.repair`), or refused when it is ``None``."""
+    return _Reader(limits or FootprintLimits(), repair).read(text)
 
 
-def load_openair(path: str | Path, limits: FootprintLimits | None = None) -> AirspaceImport:
+def load_openair(
+    path: str | Path, limits: FootprintLimits | None = None, repair: RepairPolicy | None = None
+) -> AirspaceImport:
     """:func:`parse_openair` on a file, read as UTF-8, or Latin-1 when it is not UTF-8."""
     data = Path(path).read_bytes()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    return parse_openair(text, limits)
+    return parse_openair(text, limits, repair)

@@ -92,6 +92,7 @@ from deconfliction.feeds import (
     load_geojson_zones,
     load_openair,
 )
+from deconfliction.feeds.repair import RepairPolicy
 from deconfliction.notices.model import NoticeDraft
 from deconfliction.notices.service import NoticeService, request_hash
 from deconfliction.parties import PartyRef, Role
@@ -146,10 +147,14 @@ class ZoneFile:
 
 
 def read_zone_file(
-    path: str | Path, fmt: ZoneFormat = ZoneFormat.AUTO, limits: FootprintLimits | None = None
+    path: str | Path,
+    fmt: ZoneFormat = ZoneFormat.AUTO,
+    limits: FootprintLimits | None = None,
+    repair: RepairPolicy | None = None,
 ) -> ZoneFile:
     """Read an OpenAIR or GeoJSON file of zones; footprints are checked against
-    ``limits`` (default: :data:`DEFAULT_ZONE_MAX_AREA_M2`). A file that cannot be read
+    ``limits`` (default: :data:`DEFAULT_ZONE_MAX_AREA_M2`); a crossed outline is
+    repaired within ``repair``, refused when it is ``None``. A file that cannot be read
     at all raises :class:`ValidationError`; a bad record is reported among the errors."""
     path = Path(path)
     limits = limits or FootprintLimits(max_area_m2=DEFAULT_ZONE_MAX_AREA_M2)
@@ -157,9 +162,9 @@ def read_zone_file(
         if fmt == ZoneFormat.AUTO:
             fmt = _guess_format(path)
         if fmt == ZoneFormat.GEOJSON:
-            airspace = load_geojson_zones(path, limits)
+            airspace = load_geojson_zones(path, limits, repair)
         else:
-            airspace = load_openair(path, limits)
+            airspace = load_openair(path, limits, repair)
     except OSError as exc:
         raise ValidationError(
             f"cannot read {path}: {exc.strerror or exc}; check the path and its permissions"
