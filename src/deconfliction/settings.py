@@ -62,6 +62,12 @@ class Settings:
     track_hpz_m: float = DEFAULT_HPZ_M
     track_lookahead_s: float = DEFAULT_LOOKAHEAD_S
     """Tactical minima (metres) and look-ahead (seconds) between parties with no agreement."""
+    # Issue 9: bounded tick
+    track_cluster_pairs: int = 10
+    """Two parties with so many aircraft in one cell (R/2 across, H/2 high) that their
+    pairs there number this many or more are told as one ``track-cluster`` alert per
+    pair of parties instead of their pairs (see ``deconfliction.tracks.crowds``); 0: no
+    clusters, every pair is its own alert."""
     tactical_device: str = "cpu"
     """Where the tactical engine's pairwise work runs: cpu, gpu (CuPy) or auto."""
 

@@ -8,8 +8,9 @@ every aircraft and alerts both sides of what it finds. One module per concept:
 :mod:`.batch`       a reported batch read row by row, each bad row reported (pure)
 :mod:`.registry`    latest state per aircraft: ownership, ordering, ageing (pure)
 :mod:`.reckoning`   dead reckoning along the geodesic (pure)
-:mod:`.engine`      one tick's findings: track-track, track-volume, nonconforming
-                    (pure, on :mod:`deconfliction.tactical`)
+:mod:`.engine`      one tick's findings: track-track, track-volume, nonconforming,
+                    track-cluster (pure, on :mod:`deconfliction.tactical`)
+:mod:`.crowds`      crowds of two parties' aircraft, the pair search around them (pure)
 :mod:`.conflicts`   hysteresis: open, persist, update, resolve (pure)
 :mod:`.context`     what a tick reads from the store: minima per pair, volumes
 :mod:`.records`     conflicts, alerts, events and journal entries in the store
@@ -22,6 +23,7 @@ from deconfliction.tracks.conflicts import Hysteresis, OpenConflict, Step, step
 from deconfliction.tracks.engine import (
     KINDS,
     NONCONFORMING,
+    TRACK_CLUSTER,
     TRACK_TRACK,
     TRACK_VOLUME,
     Airspace,
@@ -44,6 +46,7 @@ from deconfliction.tracks.service import (
 __all__ = [
     "KINDS",
     "NONCONFORMING",
+    "TRACK_CLUSTER",
     "TRACK_TRACK",
     "TRACK_VOLUME",
     "Airspace",

@@ -19,7 +19,19 @@ kind               key                                  sides told (need-to-know
                                                         notice) and every party whose
                                                         volumes it threatens (where it
                                                         enters them)
+``track-cluster``  (kind, lower party id, higher)      both parties: how many of their
+                                                        own aircraft are crowded with
+                                                        how many of the other's, the
+                                                        area and band, the earliest
+                                                        entry
 =================  ===================================  ===============================
+
+**Crowds** (:mod:`.crowds`): when two parties have so many aircraft in one area that
+their pairs in conflict would number ``cluster_pairs`` or more in one cell, those
+aircraft's pairs are not searched; one ``track-cluster`` finding per pair of parties
+("N aircraft of yours within R of M aircraft of Bravo's") stands for them. The tick's
+work then stays bounded whatever the parties send: pairs are found as arrays and only
+the pairs outside crowds become findings.
 
 **Separation per pair.** Two parties with an agreement use its tactical minima and
 look-ahead; others the service's defaults. :func:`track_track` runs
@@ -40,7 +52,7 @@ alt_m), found by dead reckoning (:mod:`~deconfliction.tracks.reckoning`).
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -59,15 +71,18 @@ from deconfliction.tactical import (
     nonconformance,
 )
 from deconfliction.tactical.state import FloatArray, IntArray, TrafficState
+from deconfliction.tracks.crowds import Crowds, find_crowds, pairs_around
 from deconfliction.tracks.reckoning import advance
 from deconfliction.tracks.registry import Snapshot
 
 __all__ = [
     "KINDS",
     "NONCONFORMING",
+    "TRACK_CLUSTER",
     "TRACK_TRACK",
     "TRACK_VOLUME",
     "Airspace",
+    "Crowd",
     "Finding",
     "Key",
     "Point",
@@ -83,7 +98,8 @@ __all__ = [
 TRACK_TRACK = "track-track"
 TRACK_VOLUME = "track-volume"
 NONCONFORMING = "nonconforming"
-KINDS = (TRACK_TRACK, TRACK_VOLUME, NONCONFORMING)
+TRACK_CLUSTER = "track-cluster"
+KINDS = (TRACK_TRACK, TRACK_VOLUME, NONCONFORMING, TRACK_CLUSTER)
 
 _DENSIFY_DEG = 0.05  # as the volume test densifies footprints
 _RHO_MIN = WGS84_A * (1.0 - WGS84_E2)  # smallest radius of curvature of the ellipsoid, m
@@ -110,12 +126,21 @@ class Separation:
 
     def widest(self, parties: Collection[int]) -> DetectionParams:
         """The largest radius, half-height and look-ahead of any pair among ``parties``."""
+        return self._bound(parties, max)
+
+    def narrowest(self, parties: Collection[int]) -> DetectionParams:
+        """The smallest radius, half-height and look-ahead of any pair among ``parties``."""
+        return self._bound(parties, min)
+
+    def _bound(
+        self, parties: Collection[int], pick: Callable[[list[float]], float]
+    ) -> DetectionParams:
         chosen = [self.default]
         chosen += [p for (a, b), p in self.pairs.items() if a in parties and b in parties]
         return DetectionParams(
-            max(p.rpz_m for p in chosen),
-            max(p.hpz_m for p in chosen),
-            max(p.lookahead_s for p in chosen),
+            pick([p.rpz_m for p in chosen]),
+            pick([p.hpz_m for p in chosen]),
+            pick([p.lookahead_s for p in chosen]),
         )
 
 
@@ -196,6 +221,18 @@ class Side:
 
 
 @dataclass(frozen=True)
+class Crowd:
+    """What a ``track-cluster`` finding adds: aircraft per party id, the pair's radius
+    (metres), the area (west, south, east, north; degrees) and band (metres) where the
+    crowd is first predicted."""
+
+    counts: Mapping[int, int]
+    radius_m: float
+    area: tuple[float, float, float, float]
+    band: tuple[float, float]
+
+
+@dataclass(frozen=True)
 class Finding:
     """One conflict found at tick ``time_s`` (seconds since the epoch).
 
@@ -214,6 +251,7 @@ class Finding:
     dcpa_m: float | None
     inside: bool
     sides: tuple[Side, ...]
+    crowd: Crowd | None = None
 
     @property
     def kind(self) -> str:
@@ -221,7 +259,9 @@ class Finding:
 
     @property
     def aircraft(self) -> tuple[str, ...]:
-        """The ids of the aircraft it concerns."""
+        """The ids of the aircraft it concerns (none for a cluster: its parties')."""
+        if self.kind == TRACK_CLUSTER:
+            return ()
         return self.key[1:] if self.kind == TRACK_TRACK else self.key[1:2]
 
 
@@ -243,41 +283,93 @@ def _points(state: TrafficState, rows: np.ndarray, dt_s: np.ndarray) -> list[Poi
 
 
 def track_track(
-    snapshot: Snapshot, separation: Separation, backend: ArrayBackend = CPU
+    snapshot: Snapshot,
+    separation: Separation,
+    backend: ArrayBackend = CPU,
+    *,
+    cluster_pairs: int = 0,
 ) -> list[Finding]:
-    """Every pair of aircraft of different parties in conflict, under its pair's minima."""
-    findings = []
-    for pairs, params in _by_pair_minima(snapshot.state, separation, backend):
+    """Every pair of aircraft of different parties in conflict, under its pair's minima;
+    with ``cluster_pairs`` > 0, crowds (:mod:`.crowds`) as one ``track-cluster`` finding
+    per pair of parties instead of their pairs."""
+    state = snapshot.state
+    parties = set(state.party.tolist())
+    if len(parties) < 2:
+        return []
+    narrowest = separation.narrowest(parties)
+    crowds = find_crowds(
+        state, narrowest.rpz_m, narrowest.hpz_m, narrowest.lookahead_s, cluster_pairs
+    )
+    findings = _cluster_findings(snapshot, crowds, separation)
+    for pairs, params in _by_pair_minima(state, separation, backend, crowds):
         findings += _pair_findings(snapshot, pairs, params)
     return sorted(findings, key=lambda f: f.key)
 
 
+def _cluster_findings(snapshot: Snapshot, crowds: Crowds, separation: Separation) -> list[Finding]:
+    findings = []
+    for cluster in crowds.clusters:
+        a, b = cluster.parties
+        params = separation.of(a, b)
+        west, south, east, north = cluster.area
+        centre = ((west + east) / 2.0, (south + north) / 2.0, sum(cluster.band) / 2.0)
+        findings.append(
+            Finding(
+                key=(TRACK_CLUSTER, str(a), str(b)),
+                time_s=snapshot.time_s,
+                tin_s=cluster.tin_s,
+                tout_s=math.inf,
+                horizon_s=params.lookahead_s,
+                dcpa_m=None,
+                inside=cluster.tin_s == 0.0,
+                sides=(
+                    Side(a, b, None, None, cluster.tin_s, centre),
+                    Side(b, a, None, None, cluster.tin_s, centre),
+                ),
+                crowd=Crowd(
+                    {p: int(rows.shape[0]) for p, rows in cluster.members.items()},
+                    params.rpz_m,
+                    cluster.area,
+                    cluster.band,
+                ),
+            )
+        )
+    return findings
+
+
+def _pair_codes(i: IntArray, j: IntArray, n: int) -> IntArray:
+    return np.minimum(i, j) * n + np.maximum(i, j)
+
+
 def _by_pair_minima(
-    state: TrafficState, separation: Separation, backend: ArrayBackend
+    state: TrafficState, separation: Separation, backend: ArrayBackend, crowds: Crowds
 ) -> list[tuple[ConflictSet, DetectionParams]]:
     """The pairs in conflict, grouped by their pair's minima: found once with the widest,
     then each group with smaller minima decided again over its own aircraft."""
     parties = set(state.party.tolist())
-    if len(parties) < 2:
-        return []
     widest = separation.widest(parties)
-    found = detect(state, widest, backend)
-    groups: dict[DetectionParams, list[int]] = {}
-    for k, (a, b) in enumerate(zip(state.party[found.i], state.party[found.j], strict=True)):
-        groups.setdefault(separation.of(int(a), int(b)), []).append(k)
+    found = pairs_around(state, crowds, widest, backend)
+    if len(found) == 0:
+        return []
+    a, b = state.party[found.i], state.party[found.j]
+    pairs, which = np.unique(
+        np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1), axis=0, return_inverse=True
+    )
+    which = which.reshape(-1)
+    by_params: dict[DetectionParams, list[int]] = {}
+    for k, (pa, pb) in enumerate(pairs.tolist()):
+        by_params.setdefault(separation.of(pa, pb), []).append(k)
     kept = []
-    for params, ks in groups.items():
-        rows = np.array(ks, dtype=np.int64)
+    for params, ks in by_params.items():
+        rows = np.flatnonzero(np.isin(which, ks))
         if params == widest:
             kept.append((found.where(rows), params))
             continue
         aircraft = np.unique(np.concatenate([found.i[rows], found.j[rows]]))
         again = detect(state.take(aircraft), params, backend)
-        wanted = set(zip(found.i[rows].tolist(), found.j[rows].tolist(), strict=True))
         first, second = aircraft[again.i], aircraft[again.j]
-        mask = np.array(
-            [p in wanted for p in zip(first.tolist(), second.tolist(), strict=True)], dtype=bool
-        )
+        n = len(state)
+        mask = np.isin(_pair_codes(first, second, n), _pair_codes(found.i[rows], found.j[rows], n))
         c = again.where(mask)
         confirmed = ConflictSet(first[mask], second[mask], c.tcpa, c.dcpa, c.tin, c.tout, c.los)
         kept.append((confirmed, params))
@@ -287,39 +379,49 @@ def _by_pair_minima(
 def _pair_findings(
     snapshot: Snapshot, pairs: ConflictSet, params: DetectionParams
 ) -> list[Finding]:
+    """One finding per pair, from the pairs' arrays (ids ordered, points reckoned, all
+    columns turned to lists at once)."""
     state = snapshot.state
-    at_i = _points(state, pairs.i, pairs.tcpa)
-    at_j = _points(state, pairs.j, pairs.tcpa)
-    findings = []
-    for k in range(len(pairs)):
-        i, j = int(pairs.i[k]), int(pairs.j[k])
-        where_i, where_j = at_i[k], at_j[k]
-        if str(state.ids[i]) > str(state.ids[j]):
-            i, j, where_i, where_j = j, i, where_j, where_i
-        tcpa = float(pairs.tcpa[k])
-        findings.append(
-            Finding(
-                key=(TRACK_TRACK, str(state.ids[i]), str(state.ids[j])),
-                time_s=snapshot.time_s,
-                tin_s=float(pairs.tin[k]),
-                tout_s=float(pairs.tout[k]),
-                horizon_s=params.lookahead_s,
-                dcpa_m=float(pairs.dcpa[k]),
-                inside=bool(pairs.los[k]),
-                sides=(
-                    _side(snapshot, i, int(state.party[j]), tcpa, where_j),
-                    _side(snapshot, j, int(state.party[i]), tcpa, where_i),
-                ),
-            )
-        )
-    return findings
-
-
-def _side(snapshot: Snapshot, row: int, counterpart: int, at_s: float, point: Point) -> Side:
-    state = snapshot.state
-    return Side(
-        int(state.party[row]), counterpart, str(state.ids[row]), snapshot.notice[row], at_s, point
+    if len(pairs) == 0:
+        return []
+    swap = state.ids[pairs.i] > state.ids[pairs.j]
+    first = np.where(swap, pairs.j, pairs.i)
+    second = np.where(swap, pairs.i, pairs.j)
+    at_first = _points(state, first, pairs.tcpa)
+    at_second = _points(state, second, pairs.tcpa)
+    ids, party, notice = state.ids, state.party, snapshot.notice
+    columns = zip(
+        first.tolist(),
+        second.tolist(),
+        ids[first].tolist(),
+        ids[second].tolist(),
+        party[first].tolist(),
+        party[second].tolist(),
+        pairs.tcpa.tolist(),
+        pairs.tin.tolist(),
+        pairs.tout.tolist(),
+        pairs.dcpa.tolist(),
+        pairs.los.tolist(),
+        at_first,
+        at_second,
+        strict=True,
     )
+    return [
+        Finding(
+            key=(TRACK_TRACK, id_i, id_j),
+            time_s=snapshot.time_s,
+            tin_s=tin,
+            tout_s=tout,
+            horizon_s=params.lookahead_s,
+            dcpa_m=dcpa,
+            inside=los,
+            sides=(
+                Side(p_i, p_j, id_i, notice[i], tcpa, where_j),
+                Side(p_j, p_i, id_j, notice[j], tcpa, where_i),
+            ),
+        )
+        for i, j, id_i, id_j, p_i, p_j, tcpa, tin, tout, dcpa, los, where_i, where_j in columns
+    ]
 
 
 def track_volume(snapshot: Snapshot, separation: Separation, airspace: Airspace) -> list[Finding]:

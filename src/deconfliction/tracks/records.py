@@ -18,11 +18,15 @@ so a tick's changes are all written or none. Per conflict:
 **Need-to-know.** An alert's geometry is a GeoJSON Point ``[lon, lat, alt_m]``: the
 counterpart's aircraft at closest approach (track-track), the intruding aircraft where
 it enters (track-volume), the party's own aircraft where it leaves its notice
-(nonconforming; a threatened party sees where it enters its volumes). Events carry the
+(nonconforming; a threatened party sees where it enters its volumes); for a cluster
+(track-cluster) a Polygon, the area where the crowd is first predicted, its band the
+crowd's altitudes. Events carry the
 alert document plus ``track`` (:func:`track_detail`): the party's own aircraft id,
 the moment (absolute time), distance at closest approach, ``tin``/``tout``, whether it is
-happening now, and for a nonconforming aircraft's own party the names of the parties
-it threatens. Never the counterpart's aircraft id, track history or other aircraft.
+happening now, for a nonconforming aircraft's own party the names of the parties
+it threatens, and for a cluster ``cluster``: how many of the party's own aircraft and
+of the counterpart's, within which radius, and the sentence saying so. Never the
+counterpart's aircraft id, track history or other aircraft.
 """
 
 from __future__ import annotations
@@ -45,7 +49,16 @@ from deconfliction.notices.model import EscalationState
 from deconfliction.notices.service import new_id
 from deconfliction.store.schema import Alert, Conflict, Party
 from deconfliction.tracks.conflicts import OpenConflict
-from deconfliction.tracks.engine import KINDS, NONCONFORMING, TRACK_TRACK, Finding, Point, Side
+from deconfliction.tracks.engine import (
+    KINDS,
+    NONCONFORMING,
+    TRACK_CLUSTER,
+    TRACK_TRACK,
+    Crowd,
+    Finding,
+    Point,
+    Side,
+)
 
 __all__ = [
     "PRIORITY",
@@ -95,13 +108,19 @@ def _at(finding: Finding, seconds: float) -> datetime:
 
 
 def _window(finding: Finding, side: Side) -> tuple[datetime, datetime]:
-    start = finding.tin_s if finding.kind == TRACK_TRACK else side.at_s
+    start = finding.tin_s if finding.kind in (TRACK_TRACK, TRACK_CLUSTER) else side.at_s
     end = min(finding.tout_s, finding.horizon_s)
     return _at(finding, start), _at(finding, max(end, start))
 
 
 def _point(point: Point) -> dict[str, Any]:
     return {"type": "Point", "coordinates": list(point)}
+
+
+def _area(crowd: Crowd) -> dict[str, Any]:
+    west, south, east, north = crowd.area
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
 
 
 def _geometry(finding: Finding) -> dict[str, Any]:
@@ -120,7 +139,7 @@ def _moment(finding: Finding, side: Side) -> str:
 def track_detail(finding: Finding, side: Side, names: Mapping[int, str]) -> dict[str, Any]:
     """What ``side``'s party is told of ``finding`` beyond the alert document."""
     own_nonconforming = finding.kind == NONCONFORMING and side.aircraft is not None
-    return {
+    detail: dict[str, Any] = {
         "aircraft": side.aircraft,
         "moment": _moment(finding, side),
         "at": _at(finding, side.at_s).isoformat(),
@@ -131,6 +150,20 @@ def track_detail(finding: Finding, side: Side, names: Mapping[int, str]) -> dict
         "inside": finding.inside,
         "threatens": [names[s.party] for s in finding.sides[1:]] if own_nonconforming else [],
     }
+    if finding.crowd is not None:
+        detail["cluster"] = _cluster_detail(finding.crowd, side, names)
+    return detail
+
+
+def _cluster_detail(crowd: Crowd, side: Side, names: Mapping[int, str]) -> dict[str, Any]:
+    own, other = crowd.counts[side.party], crowd.counts[side.counterpart]
+    return {
+        "own": own,
+        "other": other,
+        "radius_m": crowd.radius_m,
+        "summary": f"{own} aircraft of yours within {crowd.radius_m:,.0f} m of {other} "
+        f"aircraft of {names[side.counterpart]}'s",
+    }
 
 
 def alert_payload(alert: Alert, track: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -140,7 +173,11 @@ def alert_payload(alert: Alert, track: Mapping[str, Any] | None = None) -> dict[
 
 
 def _set_prediction(row: Alert | Conflict, finding: Finding, side: Side | None) -> None:
-    if side is None:
+    if finding.crowd is not None:
+        geometry = _area(finding.crowd)
+        altitudes = list(finding.crowd.band)
+        row.start_at, row.end_at = _window(finding, side or finding.sides[0])
+    elif side is None:
         geometry = _geometry(finding)
         altitudes = [s.point[2] for s in finding.sides]
         row.start_at, row.end_at = _window(finding, finding.sides[0])
@@ -202,7 +239,7 @@ def _new_alert(
             "notice": side.notice,
             "priority": PRIORITY.value,
             "ack_deadline": alert.ack_deadline.isoformat(),
-            "geometry": _point(side.point),
+            "geometry": json.loads(alert.geometry),
             "track": detail,
         },
     )

@@ -54,6 +54,7 @@ from deconfliction.tracks.conflicts import Hysteresis, OpenConflict, Step, step,
 from deconfliction.tracks.context import LIVE_STATES, TickContext
 from deconfliction.tracks.engine import (
     NONCONFORMING,
+    TRACK_CLUSTER,
     TRACK_TRACK,
     TRACK_VOLUME,
     Finding,
@@ -309,14 +310,24 @@ class TrackService:
     def _judge(self, snapshot: Snapshot, now: datetime) -> _Stages:
         stages = _Stages()
         if len(snapshot) == 0:
-            stages.judged.update((TRACK_TRACK, TRACK_VOLUME, NONCONFORMING))
+            stages.judged.update((TRACK_TRACK, TRACK_CLUSTER, TRACK_VOLUME, NONCONFORMING))
             return stages
         tagged = {n for n in snapshot.notice if n is not None}
         with self._db.read() as session:
             separation = self._context.separation(session)
             horizon = separation.widest(_involved(separation, snapshot)).lookahead_s
             airspace = self._context.airspace(session, now, horizon, tagged)
-        stages.run(TRACK_TRACK, lambda: track_track(snapshot, separation, self._backend))
+        stages.run(
+            TRACK_TRACK,
+            lambda: track_track(
+                snapshot,
+                separation,
+                self._backend,
+                cluster_pairs=self._settings.track_cluster_pairs,
+            ),
+        )
+        if TRACK_TRACK in stages.judged:  # the same stage finds the clusters
+            stages.judged.add(TRACK_CLUSTER)
         intruding = stages.run(TRACK_VOLUME, lambda: track_volume(snapshot, separation, airspace))
         if TRACK_VOLUME in stages.judged:
             stages.run(

@@ -86,6 +86,13 @@ class TrackOut(BaseModel):
     notice: str | None
 
 
+class ClusterOut(BaseModel):
+    own: int = Field(description="Your aircraft in the crowd.")
+    other: int = Field(description="The counterpart's aircraft in it.")
+    radius_m: float = Field(description="The pair's protected-zone radius, metres.")
+    summary: str = Field(description="The sentence saying so.")
+
+
 class TrackDetailOut(BaseModel):
     aircraft: str | None = Field(description="Your aircraft concerned, if any.")
     moment: str = Field(description="closest-approach, entry or exit")
@@ -96,6 +103,9 @@ class TrackDetailOut(BaseModel):
     tout: datetime | None
     inside: bool = Field(description="Happening now: a loss of separation, an intrusion, ...")
     threatens: list[str] = Field(description="Parties your nonconforming aircraft threatens.")
+    cluster: ClusterOut | None = Field(
+        default=None, description="track-cluster only: how many aircraft are crowded together."
+    )
 
 
 class TrackAlertOut(BaseModel):
