@@ -70,6 +70,11 @@ class Settings:
     clusters, every pair is its own alert."""
     tactical_device: str = "cpu"
     """Where the tactical engine's pairwise work runs: cpu, gpu (CuPy) or auto."""
+    # Issue 12: transparency log
+    journal_checkpoint_s: float = 60.0
+    """Seconds between scheduled checkpoints of the journal's Merkle tree (made only when
+    entries came since the last, and counted from the first entry for the first one);
+    0 or less: only on demand."""
 
     @property
     def footprint_limits(self) -> FootprintLimits:

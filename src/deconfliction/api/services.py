@@ -14,6 +14,7 @@ from deconfliction.delivery.stream import AckBatcher, Deliveries, EventCache, Gr
 from deconfliction.hotline.escalation import Escalation
 from deconfliction.hotline.messages import MessageService
 from deconfliction.idempotency import forget_expired
+from deconfliction.journal.log import TransparencyLog
 from deconfliction.journal.receipts import ProofService
 from deconfliction.notices.lifecycle import NoticeLifecycle
 from deconfliction.notices.service import NoticeService
@@ -41,6 +42,7 @@ class Services:
     acks: AckBatcher
     messages: MessageService
     proofs: ProofService
+    log: TransparencyLog
     agreements: AgreementService
     lifecycle: NoticeLifecycle
     escalation: Escalation
@@ -70,6 +72,7 @@ class Services:
             acks=AckBatcher(deliveries, writer),
             messages=MessageService(db, clock, AgreedDeadlines(settings.ack_deadlines)),
             proofs=ProofService(db, clock),
+            log=TransparencyLog(db, clock),
             agreements=AgreementService(db, clock),
             lifecycle=NoticeLifecycle(db, clock),
             escalation=Escalation(db, clock),
@@ -79,7 +82,8 @@ class Services:
 
     def run_once(self, now: datetime) -> None:
         """One scheduler run: notices the clock has made due, then escalations, then
-        idempotency keys past their time."""
+        idempotency keys past their time, then the journal's checkpoint when due."""
         self.lifecycle.run_once(now)
         self.escalation.run_once(now)
         forget_expired(self.db, now - timedelta(seconds=self.settings.idempotency_ttl_s))
+        self.log.run_once(now, self.settings.journal_checkpoint_s)

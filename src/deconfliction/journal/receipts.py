@@ -96,6 +96,7 @@ __all__ = [
     "item_hash",
     "public_key",
     "receipts_for",
+    "sign",
     "verify_export",
     "verify_signed",
 ]
@@ -183,6 +184,12 @@ def _sign(session: Session, body: Mapping[str, Any], at: datetime | None) -> dic
     key = _key_row(session, at)
     signature = _private_key(key.private_key).sign(canonical_json(body).encode())
     return {"body": dict(body), "signature": signature.hex()}
+
+
+def sign(session: Session, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``body`` signed with the service key: ``{"body", "signature"}`` (Ed25519, hex, over
+    its canonical JSON)."""
+    return _sign(session, body, None)
 
 
 # -- receipts -----------------------------------------------------------------------------

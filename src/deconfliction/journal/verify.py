@@ -4,12 +4,14 @@
 snapshot, so appends made meanwhile neither count nor break it) and streams the entries
 in batches of :data:`BATCH`, so a journal of millions of entries is checked in constant
 memory. :func:`read_entries` gives entries for people and tools to look at.
+:func:`tree_roots` and :func:`entry_leaves` hash the Merkle tree afresh from the entries,
+to hold the journal to checkpoints a party kept.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,10 +21,20 @@ from sqlalchemy import inspect, select
 
 from deconfliction.errors import NotFoundError, ValidationError
 from deconfliction.journal.chain import Break, EntryRecord, verify
+from deconfliction.journal.checkpoint import entry_leaf
+from deconfliction.journal.merkle import Frontier
 from deconfliction.store.database import Database
 from deconfliction.store.schema import JournalEntry, JournalHead
 
-__all__ = ["BATCH", "EntryView", "Verification", "read_entries", "verify_database"]
+__all__ = [
+    "BATCH",
+    "EntryView",
+    "Verification",
+    "entry_leaves",
+    "read_entries",
+    "tree_roots",
+    "verify_database",
+]
 
 BATCH = 2_000
 """Entries fetched per round trip while streaming."""
@@ -178,3 +190,38 @@ def _check_has_journal(db: Database) -> None:
                 f"{db.url.render_as_string()} holds no journal; check the database URL "
                 "(the store is created by 'deconfliction serve' or 'deconfliction party add')"
             )
+
+
+def tree_roots(
+    db: Database, sizes: Iterable[int], batch: int = BATCH
+) -> tuple[int, dict[int, bytes]]:
+    """The Merkle roots (RFC 9162) of the stored journal's first ``n`` entries for each
+    ``n`` of ``sizes``, hashed afresh from the entries (not from the stored tree), in one
+    pass in constant memory; with the number of entries read. Sizes beyond the journal
+    have no root."""
+    wanted = set(sizes)
+    roots: dict[int, bytes] = {}
+    frontier = Frontier()
+    _check_has_journal(db)
+    with db.read() as session:
+        query = select(JournalEntry.hash).order_by(JournalEntry.seq)
+        rows = session.execute(query.execution_options(yield_per=batch)).scalars()
+        try:
+            for entry_hash in rows:
+                frontier.append(entry_leaf(entry_hash))
+                if frontier.size in wanted:
+                    roots[frontier.size] = frontier.root()
+        finally:
+            rows.close()
+    return frontier.size, roots
+
+
+def entry_leaves(db: Database, count: int) -> list[bytes]:
+    """The Merkle leaf hashes of the stored journal's first ``count`` entries (fewer when
+    it has fewer), hashed afresh from the entries."""
+    _check_has_journal(db)
+    with db.read() as session:
+        rows = session.execute(
+            select(JournalEntry.hash).order_by(JournalEntry.seq).limit(count)
+        ).scalars()
+        return [entry_leaf(h) for h in rows]

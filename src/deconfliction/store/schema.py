@@ -38,12 +38,15 @@ __all__ = [
     "Conflict",
     "Event",
     "IdempotencyRecord",
+    "JournalCheckpoint",
     "JournalEntry",
     "JournalHead",
+    "JournalNode",
     "Message",
     "Notice",
     "NoticeApproval",
     "Party",
+    "PartyKey",
     "Receipt",
     "ServiceKey",
     "Token",
@@ -284,6 +287,30 @@ class JournalHead(Base):
     __table_args__ = (UniqueConstraint("seq"),)
 
 
+class JournalNode(Base):
+    """The hash of one perfect subtree of the journal's Merkle tree (RFC 9162): ``level``
+    ``L`` and ``idx`` ``i`` cover entries ``i * 2**L + 1`` to ``(i + 1) * 2**L`` (seq).
+    Only levels from ``deconfliction.journal.log.STORED_LEVEL`` up are kept; lower ones
+    are hashed again from the entries when a proof needs them."""
+
+    __tablename__ = "journal_nodes"
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class JournalCheckpoint(Base):
+    """A signed checkpoint of the journal's Merkle tree: its size (entries), root hash and
+    time; ``body`` is the canonical JSON signed (Ed25519, hex) by :class:`ServiceKey`."""
+
+    __tablename__ = "journal_checkpoints"
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    body: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(128))
+
+
 class Event(Base):
     """The outbox: one row per thing a party must see, numbered per party (1, 2, 3, ...).
 
@@ -395,3 +422,17 @@ class ServiceKey(Base):
     public_key: Mapped[str] = mapped_column(String(128))
     private_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PartyKey(Base):
+    """A party's Ed25519 public key (hex), with which it signs its requests (RFC 9421);
+    ``id`` is the ``keyid`` its signatures name. A revoked key verifies nothing signed
+    after ``revoked_at``."""
+
+    __tablename__ = "party_keys"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    algorithm: Mapped[str] = mapped_column(String(20))
+    public_key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
