@@ -4,16 +4,16 @@
 (signed tree heads) and ``party_keys`` (parties' Ed25519 public keys for RFC 9421
 request signatures). Issue 12.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
