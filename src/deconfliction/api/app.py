@@ -16,6 +16,7 @@ from deconfliction import __version__
 from deconfliction.api import problems
 from deconfliction.api.routes import agreements, alerts, notices, parties, stats
 from deconfliction.api.routes import console as console_routes
+from deconfliction.api.routes import docs as docs_routes
 from deconfliction.api.routes import journal as journal_routes
 from deconfliction.api.routes import messages as message_routes
 from deconfliction.api.routes import stream as stream_routes
@@ -114,6 +115,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         version=__version__,
         description="Tell each party what it needs to know to stay clear of the others.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package instead (routes.docs): no CDN
+        redoc_url=None,
     )
     problems.install(app)
 
@@ -133,5 +136,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(agreements.router)
     app.include_router(stats.router)
     app.include_router(journal_routes.router)
+    app.include_router(docs_routes.router)
     console_routes.install(app)
     return app
