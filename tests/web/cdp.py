@@ -4,6 +4,11 @@ Only what the tests need: start the browser with a fresh profile, open a page, e
 JavaScript, click and type as a user does (real input events at the element's place on
 screen), wait for a condition, take a screenshot, and collect the page's errors (script
 exceptions, console errors, Content-Security-Policy violations, failed loads).
+
+The browser is denied the network beyond this machine: every request goes to a proxy
+at a closed loopback port (so it fails) except those to loopback addresses, which
+Chromium never sends through a proxy; each request the page tries off loopback is also
+counted (:attr:`Page.offsite`), so a test can say there were none.
 """
 
 from __future__ import annotations
@@ -23,7 +28,10 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-__all__ = ["Page", "chromium_binary", "page_in_chromium"]
+__all__ = ["LOOPBACK", "Page", "chromium_binary", "page_in_chromium"]
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]"})
+"""Hosts a page may reach."""
 
 _FLAGS = [
     "--headless",
@@ -34,7 +42,7 @@ _FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--no-proxy-server",
+    "--proxy-server=http://127.0.0.1:9",  # the discard port, closed: off-loopback fails
     "--window-size=1280,1100",
     "--remote-debugging-port=0",
 ]
@@ -66,7 +74,9 @@ class Page:
         self.errors: list[str] = []
         """What went wrong in the page: exceptions, console errors, violations, and failed
         loads other than the API's answers (a refused request is the API's to make)."""
-        for domain in ("Page", "Runtime", "Log"):
+        self.offsite: list[str] = []
+        """URLs of the requests the page tried beyond loopback (each failed)."""
+        for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable")
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
@@ -86,6 +96,13 @@ class Page:
         method, params = event.get("method"), event.get("params", {})
         if method == "Page.loadEventFired":
             self._loads += 1
+        elif method in ("Network.requestWillBeSent", "Network.webSocketCreated"):
+            url = params.get("request", params)["url"]
+            scheme, _, rest = url.partition("://")
+            host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+            host = host[: host.find("]") + 1] if host.startswith("[") else host.split(":")[0]
+            if scheme in ("http", "https", "ws", "wss") and host not in LOOPBACK:
+                self.offsite.append(url)
         elif method == "Runtime.exceptionThrown":
             details = params["exceptionDetails"]
             self.errors.append(details.get("exception", {}).get("description", details["text"]))

@@ -4,6 +4,7 @@ every field has a label."""
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from importlib.resources import files
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from deconfliction.api import create_app
 from deconfliction.api.routes.console import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from deconfliction.api.routes.docs import DOCS_POLICY
 from deconfliction.settings import Settings
 
 WEB = files("deconfliction") / "web"
@@ -21,6 +23,10 @@ SERVED = {
     "index.html": "text/html",
     "console.js": "text/javascript",
     "map.js": "text/javascript",
+    "audit.js": "text/javascript",
+    "basemap/basemap.json": "application/json",
+    "vendor/leaflet/leaflet.js": "text/javascript",
+    "vendor/leaflet/leaflet.css": "text/css",
     "console.css": "text/css",
     "icon.svg": "image/svg+xml",
 }
@@ -103,7 +109,10 @@ class _Page(HTMLParser):
 def test_the_page_has_no_inline_code_and_labels_every_field() -> None:
     page = _Page()
     page.feed((WEB / "index.html").read_text())
-    assert page.scripts == [{"type": "module", "src": "console.js"}]
+    assert page.scripts == [
+        {"src": "vendor/leaflet/leaflet.js"},
+        {"type": "module", "src": "console.js"},
+    ]
     assert page.inline == []
     assert page.fields, "the page has no fields: the parse went wrong"
     assert [f for f in page.fields if f not in page.labels] == []
@@ -113,10 +122,39 @@ def test_the_page_has_no_inline_code_and_labels_every_field() -> None:
 def test_every_module_and_id_the_scripts_use_exists() -> None:
     page = _Page()
     page.feed((WEB / "index.html").read_text())
-    for name in ("console.js", "map.js"):
+    for name in ("console.js", "map.js", "audit.js"):
         source = (WEB / name).read_text()
         for module in re.findall(r'^import .* from "\./([^"]+)";$', source, re.MULTILINE):
             assert (WEB / module).is_file(), f"{name} imports {module}, which is not shipped"
         used = set(re.findall(r'\$\("([\w-]+)"\)', source))
         assert used - set(page.ids) == set(), f"{name} uses ids the page lacks"
-    assert "innerHTML" not in (WEB / "console.js").read_text() + (WEB / "map.js").read_text()
+    for name in ("console.js", "map.js", "audit.js"):
+        assert "innerHTML" not in (WEB / name).read_text()
+
+
+def test_the_vendored_libraries_and_the_basemap_ship_with_their_licences() -> None:
+    for folder in ("leaflet", "swagger-ui", "redoc"):
+        assert (WEB / "vendor" / folder / "LICENSE").is_file(), folder
+    assert (WEB / "basemap" / "LICENSE.world-atlas").is_file()
+    basemap = json.loads((WEB / "basemap" / "basemap.json").read_text())
+    assert "Natural Earth" in basemap["source"]
+    assert len(basemap["land"]) > 1000
+    assert len(basemap["borders"]) > 300
+    places = {p["name"] for p in basemap["places"]}
+    assert {"Switzerland", "France", "Slovenia"} <= places
+
+
+@pytest.mark.parametrize(("path", "asset"), [("/docs", "swagger-ui"), ("/redoc", "redoc")])
+def test_the_api_docs_are_served_from_the_package(
+    client: TestClient, path: str, asset: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"] == DOCS_POLICY
+    sources = re.findall(r'(?:src|href)="([^"]+)"', response.text)
+    assert sources
+    assert all(s.startswith("/") and not s.startswith("//") for s in sources)
+    assert any(f"/vendor/{asset}/" in s for s in sources)
+    for source in sources:
+        assert client.get(source).status_code == 200, source
+    assert "cdn" not in response.text.lower()

@@ -1,16 +1,23 @@
-// The operator console: one party's notices, alerts and hotline inbox, live, on a map.
+// The operator console: one party's notices, alerts, decisions and hotline, live, on a
+// map with its traffic; its agreements, lead-time statistics and journal slice.
 // The bearer token lives in this tab's sessionStorage and travels only as a header (or
 // as the event stream's first frame); every value from the API is set as text, never HTML.
 
-import { drawMap } from "./map.js";
+import { AirspaceMap } from "./map.js";
+import { audit } from "./audit.js";
 
 const TOKEN_KEY = "deconfliction.token";
 const REFRESH_MS = 200; // gather a burst of events into one reload of the lists
 const RECONNECT_MS = 2000;
 const POLL_WAIT_S = 25;
+const TRAFFIC_MS = 2000; // how often live traffic is read
+const TICK_MS = 1000; // how often deadlines count down
 
 const $ = (id) => document.getElementById(id);
-const state = { token: null, lastSeq: 0, notices: [], alerts: [], live: null, refresh: null };
+const state = {
+  token: null, me: null, lastSeq: 0, notices: [], alerts: [], live: null, refresh: null,
+  map: null, traffic: null, replyTo: null,
+};
 
 class Problem extends Error {
   constructor(status, body) {
@@ -41,6 +48,28 @@ function el(tag, attributes = {}, ...children) {
   }
   node.append(...children.filter((c) => c !== null && c !== undefined));
   return node;
+}
+
+// A deadline that counts down (every TICK_MS, see tick()): "in 4 min 05 s", then "passed".
+function countdown(iso) {
+  return el("time", { class: "countdown", datetime: iso }, remaining(iso));
+}
+
+function remaining(iso) {
+  const s = Math.round((new Date(iso).getTime() - Date.now()) / 1000);
+  if (s <= 0) return "(deadline passed)";
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `(${h ? `${h} h ${pad(m)} min` : `${m} min ${pad(s % 60)} s`} left)`;
+}
+
+function tick() {
+  for (const node of document.querySelectorAll("time.countdown")) {
+    const text = remaining(node.getAttribute("datetime"));
+    node.textContent = text;
+    node.classList.toggle("passed", text === "(deadline passed)");
+  }
 }
 
 const utc = (iso) => (iso ? `${new Date(iso).toISOString().slice(0, 16).replace("T", " ")}Z` : "–");
@@ -76,7 +105,8 @@ function alertItem(alert) {
     el("span", { class: "facts" },
       `${alert.kind}; ${band(p)}; ${window_(p)}`,
       p.notice ? `; your notice ${p.notice}` : null,
-      alert.state === "open" && alert.ack_deadline ? `; acknowledge by ${utc(alert.ack_deadline)}` : null,
+      alert.state === "open" && alert.ack_deadline ? `; acknowledge by ${utc(alert.ack_deadline)} ` : null,
+      alert.state === "open" && alert.ack_deadline ? countdown(alert.ack_deadline) : null,
       alert.escalation_tier ? `; escalated ${alert.escalation_tier}×` : null),
     alert.state === "open"
       ? el("button", { type: "button", onclick: acknowledge, "aria-label": `Acknowledge the conflict with ${p.counterpart} from ${utc(p.start)}` }, "Acknowledge")
@@ -107,11 +137,38 @@ function renderNotices() {
 }
 
 function renderMap() {
-  const view = drawMap($("map"), state.notices, state.alerts);
-  const deg = (v, pos, neg) => `${Math.abs(v).toFixed(3)}° ${v < 0 ? neg : pos}`;
-  $("map-extent").textContent = view
-    ? `Shown: ${deg(view.bounds[0], "E", "W")} to ${deg(view.bounds[2], "E", "W")}, ${deg(view.bounds[1], "N", "S")} to ${deg(view.bounds[3], "N", "S")} (north up).`
+  state.map ??= new AirspaceMap($("map"));
+  const span = state.map.update(state.notices, state.alerts);
+  const slider = $("map-time");
+  if (span) {
+    const keep = Number(slider.value);
+    slider.min = String(span[0]);
+    slider.max = String(span[1] - 60000);
+    if (keep < span[0] || keep > span[1]) slider.value = String(Math.max(span[0], Math.min(Date.now(), span[1] - 60000)));
+  }
+  slider.disabled = !span;
+  $("map-extent").textContent = span
+    ? `Volumes from ${utc(new Date(span[0]).toISOString())} to ${utc(new Date(span[1]).toISOString())}; move the slider to see the picture at one time.`
     : "Nothing on the map yet: file a notice.";
+  applyFilter();
+}
+
+function applyFilter() {
+  const any = $("map-any-time").checked;
+  const at = any ? null : Number($("map-time").value);
+  const bound = (id, fallback) => (Number.isFinite($(id).valueAsNumber) ? $(id).valueAsNumber : fallback);
+  $("map-time-shown").textContent = any ? "any time" : utc(new Date(at).toISOString());
+  state.map?.setFilter({ at, lower: bound("map-lower", -Infinity), upper: bound("map-upper", Infinity) });
+}
+
+async function refreshTraffic() {
+  if (!state.map) return;
+  try {
+    const [tracks, trackAlerts] = await Promise.all([api("GET", "/v1/tracks"), api("GET", "/v1/tracks/alerts")]);
+    state.map.traffic(tracks, trackAlerts);
+  } catch (error) {
+    if (error.status !== 404 && error.status !== 403) showProblem("alerts-problem", error);
+  }
 }
 
 function messageItem(message) {
@@ -126,25 +183,189 @@ function messageItem(message) {
       button.disabled = false;
     }
   };
+  const open = !message.acknowledged_at;
   return el("li", { class: "item", "data-message": message.id },
     el("span", { class: `priority ${message.priority}` }, message.priority),
     el("strong", {}, `From ${message.from}`),
-    el("span", { class: "state" }, message.acknowledged_at ? "acknowledged" : "unacknowledged"),
-    el("span", { class: "facts" }, utc(message.created_at)),
+    el("span", { class: "state" }, open ? "unacknowledged" : "acknowledged"),
+    el("span", { class: "facts" }, utc(message.created_at),
+      open && message.ack_deadline ? `; acknowledge by ${utc(message.ack_deadline)} ` : null,
+      open && message.ack_deadline ? countdown(message.ack_deadline) : null),
     el("p", { class: "text" }, message.text),
-    message.acknowledged_at
-      ? null
-      : el("button", { type: "button", onclick: acknowledge, "aria-label": `Acknowledge the message from ${message.from}` }, "Acknowledge"));
+    el("button", { type: "button", class: "reply", onclick: () => startReply(message), "aria-label": `Reply to the message from ${message.from}` }, "Reply"),
+    open ? el("button", { type: "button", class: "ack", onclick: acknowledge, "aria-label": `Acknowledge the message from ${message.from}` }, "Acknowledge") : null);
+}
+
+function sentItem(message) {
+  const receipt = message.acknowledged_at ? `acknowledged ${utc(message.acknowledged_at)}`
+    : message.read_at ? `read ${utc(message.read_at)}`
+      : message.delivered_at ? `delivered ${utc(message.delivered_at)}` : "not yet delivered";
+  return el("li", { class: "item", "data-message": message.id },
+    el("span", { class: `priority ${message.priority}` }, message.priority),
+    el("strong", {}, `To ${message.to}`),
+    el("span", { class: "state" }, receipt),
+    el("p", { class: "text" }, message.text));
 }
 
 async function refreshMessages() {
   try {
-    const messages = await api("GET", "/v1/messages?box=inbox&limit=50");
-    $("messages").replaceChildren(...(messages.length ? messages.map(messageItem) : [el("li", {}, "No messages.")]));
+    const [inbox, sent] = await Promise.all([
+      api("GET", "/v1/messages?box=inbox&limit=50"), api("GET", "/v1/messages?box=sent&limit=20"),
+    ]);
+    $("messages").replaceChildren(...(inbox.length ? inbox.map(messageItem) : [el("li", {}, "No messages.")]));
+    $("sent").replaceChildren(...(sent.length ? sent.map(sentItem) : [el("li", {}, "Nothing sent.")]));
     showProblem("messages-problem", null);
   } catch (error) {
     if (error.status === 404) $("messages-section").hidden = true; // a service without the hotline
     else showProblem("messages-problem", error);
+  }
+}
+
+function startReply(message) {
+  state.replyTo = message;
+  $("compose-to").value = message.from;
+  $("compose-to").disabled = true;
+  $("compose-priority").value = message.priority;
+  $("compose-reply").textContent = `Replying to ${message.from}: “${message.text.slice(0, 80)}”`;
+  $("compose-reply").hidden = false;
+  $("compose-cancel-reply").hidden = false;
+  $("compose-text").focus();
+}
+
+function endReply() {
+  state.replyTo = null;
+  $("compose-to").disabled = false;
+  $("compose-reply").hidden = true;
+  $("compose-cancel-reply").hidden = true;
+}
+
+async function sendMessage(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const body = { priority: form.elements.priority.value, text: form.elements.text.value };
+  if (state.replyTo) body.in_reply_to = state.replyTo.id;
+  else body.to = form.elements.to.value.trim();
+  showProblem("compose-problem", null);
+  try {
+    await api("POST", "/v1/messages", body);
+    form.elements.text.value = "";
+    endReply();
+    await refreshMessages();
+  } catch (error) {
+    showProblem("compose-problem", error);
+  }
+}
+
+// --- decisions asked of this party (from its events: notices filed or modified that need
+// its acknowledgment or approval, until decided or no longer live) ---------------------
+
+const asked = new Map(); // notice id -> {party, needs, start, version, title, decided}
+
+function noteEvent(event) {
+  const p = event.payload ?? {};
+  if ((event.kind === "notice.filed" || event.kind === "notice.modified") && p.needs?.length) {
+    asked.set(p.notice, { party: p.party, needs: p.needs, start: p.start, version: p.version, title: p.title, decided: null });
+  } else if (event.kind === "notice.decision" && p.party === state.me?.name && asked.has(p.notice)) {
+    asked.get(p.notice).decided = p.state;
+  } else if (event.kind === "notice.state_changed" && ["cancelled", "closed"].includes(p.to)) {
+    asked.delete(p.notice);
+  }
+}
+
+function decisionItem([id, ask]) {
+  const decide = (verb) => async (event) => {
+    const item = event.currentTarget.closest("li");
+    const body = verb === "reject" ? { reason: item.querySelector("input").value.trim() } : undefined;
+    if (verb === "reject" && !body.reason) return showProblem("decisions-problem", new Error("Say why you reject it (the filer reads this)."));
+    try {
+      const done = await api("POST", `/v1/notices/${encodeURIComponent(id)}/${verb}`, body);
+      ask.decided = done.state;
+      showProblem("decisions-problem", null);
+      renderDecisions();
+    } catch (error) {
+      showProblem("decisions-problem", error);
+    }
+  };
+  const buttons = [];
+  if (!ask.decided && ask.needs.includes("acknowledgment")) buttons.push(el("button", { type: "button", class: "acknowledge", onclick: decide("acknowledge") }, "Acknowledge"));
+  if (!ask.decided && ask.needs.includes("approval")) {
+    buttons.push(el("button", { type: "button", class: "approve", onclick: decide("approve") }, "Approve"));
+    buttons.push(el("label", { for: `reason-${id}`, class: "reason" }, "Reason"), el("input", { id: `reason-${id}`, maxlength: "1000" }));
+    buttons.push(el("button", { type: "button", class: "reject", onclick: decide("reject") }, "Reject"));
+  }
+  return el("li", { class: "item", "data-notice": id },
+    el("strong", {}, `${ask.party}: ${ask.title ?? id}`),
+    el("span", { class: "state" }, ask.decided ?? `${ask.needs.join(" and ")} asked`),
+    el("span", { class: "facts" }, `${id} v${ask.version}; starts ${utc(ask.start)} `,
+      ask.decided ? null : countdown(ask.start)),
+    ...buttons);
+}
+
+function renderDecisions() {
+  const items = [...asked].reverse();
+  $("decisions").replaceChildren(...(items.length ? items.map(decisionItem) : [el("li", {}, "Nothing asked of you.")]));
+}
+
+async function readDecisions() {
+  const page = await api("GET", "/v1/events?limit=1000"); // after=0: reads, acknowledges nothing
+  asked.clear();
+  page.events.forEach(noteEvent);
+  renderDecisions();
+}
+
+// --- agreements and lead-time statistics per counterpart ---------------------------------
+
+const seconds = (s) => (s === null || s === undefined ? "–" : s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${Math.round(s / 60)} min` : `${Math.round(s)} s`);
+
+function direction(row) {
+  if (!row) return "–";
+  return `${row.notices} notice(s), ${row.short_notices} short; lead time min ${seconds(row.lead_time_min_s)}, median ${seconds(row.lead_time_median_s)}; alerts acknowledged ${row.alerts_acknowledged} (p50 ${seconds(row.alert_ack_p50_s)}); escalations ${row.escalations}, unacknowledged ${row.unacknowledged}`;
+}
+
+async function refreshPairs() {
+  try {
+    const [agreements, stats] = await Promise.all([api("GET", "/v1/agreements"), api("GET", "/v1/stats")]);
+    const me = state.me.name;
+    const names = new Set([...agreements.map((a) => a.counterpart), ...stats.map((r) => (r.sender === me ? r.recipient : r.sender))]);
+    $("counterparts").replaceChildren(...[...names].sort().map((n) => el("option", { value: n })));
+    const rows = [...names].sort().map((name) => {
+      const agreement = agreements.find((a) => a.counterpart === name);
+      const terms = agreement?.terms;
+      const said = agreement
+        ? `v${agreement.version}; min lead time ${seconds(terms.min_lead_time_s)}${terms.activation_requires_acknowledgment ? "; acknowledgment before activation" : ""}${terms.authority_approval_required ? "; authority approval" : ""}`
+        : "none";
+      return el("tr", { "data-counterpart": name },
+        el("th", { scope: "row" }, name),
+        el("td", {}, said),
+        el("td", {}, direction(stats.find((r) => r.sender === name && r.recipient === me))),
+        el("td", {}, direction(stats.find((r) => r.sender === me && r.recipient === name))));
+    });
+    $("pairs").tBodies[0].replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: "4" }, "No agreements or exchanges yet."))]));
+    showProblem("pairs-problem", null);
+  } catch (error) {
+    showProblem("pairs-problem", error);
+  }
+}
+
+async function loadAudit() {
+  $("audit-result").textContent = "Checking…";
+  showProblem("audit-problem", null);
+  try {
+    const [exported, key] = await Promise.all([api("GET", "/v1/journal/export"), api("GET", "/v1/journal/key")]);
+    const result = await audit(exported, key.public_key);
+    $("audit-result").textContent = result.summary;
+    $("audit-result").dataset.verified = String(result.ok);
+    $("audit").replaceChildren(...exported.entries.slice(-50).reverse().map((e) =>
+      el("li", { class: "item", "data-seq": e.seq },
+        el("strong", {}, `#${e.seq} ${e.kind}`),
+        el("span", { class: "facts" }, `${utc(e.at)}; ${e.subject ?? ""}; hash ${String(e.hash).slice(0, 16)}…`))));
+    const link = $("audit-download");
+    if (link.href) URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(new Blob([JSON.stringify(exported)], { type: "application/json" }));
+    link.hidden = false;
+  } catch (error) {
+    $("audit-result").textContent = "";
+    showProblem("audit-problem", error);
   }
 }
 
@@ -154,7 +375,7 @@ async function refreshAll() {
   renderNotices();
   renderAlerts();
   renderMap();
-  await refreshMessages();
+  await Promise.all([refreshMessages(), refreshPairs(), refreshTraffic()]);
 }
 
 function scheduleRefresh() {
@@ -191,6 +412,8 @@ function startStream() {
       setLive("stream", "on (event stream)");
     } else if (typeof frame.seq === "number") {
       state.lastSeq = frame.seq;
+      noteEvent(frame);
+      renderDecisions();
       live.socket.send(JSON.stringify({ ack: frame.seq }));
       scheduleRefresh();
     }
@@ -212,6 +435,8 @@ async function startPolling() {
     try {
       const page = await api("GET", `/v1/events?after=${state.lastSeq}&wait=${POLL_WAIT_S}`, undefined, live.abort.signal);
       if (page.events.length) {
+        page.events.forEach(noteEvent);
+        renderDecisions();
         state.lastSeq = page.events[page.events.length - 1].seq;
         scheduleRefresh();
       }
@@ -231,6 +456,7 @@ async function signIn(token) {
   state.token = token;
   try {
     const me = await api("GET", "/v1/me");
+    state.me = me;
     sessionStorage.setItem(TOKEN_KEY, token);
     $("who").replaceChildren(el("strong", { id: "party" }, me.name), " — ", el("span", { id: "role" }, me.role));
     showProblem("sign-in-error", null);
@@ -238,8 +464,9 @@ async function signIn(token) {
     $("console").hidden = false;
     $("sign-out").hidden = false;
     state.lastSeq = (await api("GET", "/v1/events?limit=1")).last_seq; // after=0: reads, acknowledges nothing
-    await refreshAll();
+    await Promise.all([refreshAll(), readDecisions()]);
     startStream();
+    state.traffic = setInterval(refreshTraffic, TRAFFIC_MS);
   } catch (error) {
     signOut(error.status === 401 ? error.message : `Could not load your console: ${error.message}`);
   }
@@ -247,8 +474,11 @@ async function signIn(token) {
 
 function signOut(reason = "") {
   stopLive();
+  clearInterval(state.traffic);
+  endReply();
+  asked.clear();
   sessionStorage.removeItem(TOKEN_KEY);
-  Object.assign(state, { token: null, lastSeq: 0, notices: [], alerts: [] });
+  Object.assign(state, { token: null, me: null, lastSeq: 0, notices: [], alerts: [], traffic: null });
   $("console").hidden = true;
   $("sign-out").hidden = true;
   $("sign-in").hidden = false;
@@ -315,6 +545,16 @@ $("sign-in-form").addEventListener("submit", (event) => {
 });
 $("sign-out").addEventListener("click", () => signOut());
 $("file-form").addEventListener("submit", fileNotice);
+$("compose-form").addEventListener("submit", sendMessage);
+$("compose-cancel-reply").addEventListener("click", endReply);
+$("audit-load").addEventListener("click", loadAudit);
+$("map-time").addEventListener("input", () => {
+  $("map-any-time").checked = false;
+  applyFilter();
+});
+for (const id of ["map-any-time", "map-lower", "map-upper"]) $(id).addEventListener("input", applyFilter);
+$("map-filter").addEventListener("submit", (event) => event.preventDefault());
+setInterval(tick, TICK_MS);
 defaultWindow();
 const saved = sessionStorage.getItem(TOKEN_KEY);
 if (saved) signIn(saved);

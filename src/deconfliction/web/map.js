@@ -1,175 +1,201 @@
-// The console's map: GeoJSON (lon, lat) drawn as SVG in an equirectangular view fitted
-// to the data. No tiles (the service may have no network): a graticule gives the scale.
+// The console's map: Leaflet (vendored, window.L) over a Natural Earth basemap shipped in
+// the package (no tiles: the service may have no network). Layers, bottom to top: land,
+// borders and country names; standing zones; the party's notices; the overlaps of its
+// alerts; live traffic. A time slider and an altitude band filter choose which volumes
+// show: those whose window holds the chosen time and whose band meets the chosen band.
 
-const SVG = "http://www.w3.org/2000/svg";
-const WIDTH = 800;
-const HEIGHT = 480;
-const MARGIN = 28;
-const METRES_PER_DEGREE = 111195.08; // along a meridian, mean Earth radius 6371008.8 m
-const MARKER = 5; // half-size of an aircraft marker, SVG units
-const MIN_SPAN_DEG = 0.01; // a lone point still gets a view about 1 km across
+const L = window.L;
+const KNOTS_PER_MPS = 1.943844;
+const VECTOR_S = 60; // an aircraft's speed vector: where it will be in this many seconds
+const EARTH_RADIUS_M = 6371008.8;
+const PANES = { basemap: 250, zones: 390, notices: 400, overlaps: 410, traffic: 450 };
+const STYLE = {
+  land: { color: "#8a8f7a", weight: 1, fillColor: "#ece8d9", fillOpacity: 1 },
+  border: { color: "#7d6f86", weight: 1.2, dashArray: "6 4" },
+  zone: { color: "#6b4f1d", weight: 1.5, fillColor: "#d9a441", fillOpacity: 0.25, dashArray: "2 3" },
+  notice: { color: "#1f5fa8", weight: 1.5, fillColor: "#1f5fa8", fillOpacity: 0.25 },
+  overlap: { color: "#c0392b", weight: 1.5, fillColor: "#c0392b", fillOpacity: 0.55 },
+  acknowledged: { color: "#c0392b", weight: 1.5, fillColor: "#c0392b", fillOpacity: 0.2, dashArray: "5 3" },
+  own: { color: "#ffffff", weight: 1.5, fillColor: "#0b7a3e", fillOpacity: 1, radius: 6 },
+  vector: { color: "#0b7a3e", weight: 2 },
+  other: { color: "#ffffff", weight: 1.5, fillColor: "#7a3db8", fillOpacity: 1, radius: 6 },
+  suspect: { color: "#ffb000", weight: 3, fillColor: "#c0392b", fillOpacity: 1, radius: 8 },
+};
 
-// One shape per footprint: {layer, geometry, radius_m, label, state, data (attributes)}.
-export function shapes(notices, alerts) {
+const ms = (iso) => new Date(iso).getTime();
+
+// One drawable volume: {layer, feature, radius_m, lower_m, upper_m, start, end (ms), label, style, data}.
+export function volumes(notices, alerts) {
   const out = [];
   for (const notice of notices) {
     if (notice.state === "cancelled" || notice.state === "closed") continue;
+    const layer = notice.standing ? "zones" : "notices";
     notice.volumes.features.forEach((feature, i) => {
+      const p = feature.properties;
       out.push({
-        layer: "notices",
+        layer,
         geometry: feature.geometry,
-        radius_m: feature.properties.radius_m ?? null,
-        label: `${notice.title || notice.id}, volume ${i + 1}`,
-        state: notice.state,
+        radius_m: p.radius_m ?? null,
+        lower_m: p.lower_m, upper_m: p.upper_m, start: ms(p.start), end: ms(p.end),
+        label: `${notice.title || notice.id}, volume ${i + 1}: ${Math.round(p.lower_m)}–${Math.round(p.upper_m)} m`,
+        style: layer === "zones" ? STYLE.zone : STYLE.notice,
         data: { "data-notice": notice.id, "data-volume": i },
       });
     });
   }
   for (const alert of alerts) {
-    if (alert.state === "resolved" || !alert.conflict.geometry) continue;
     const p = alert.conflict.properties;
+    if (alert.state === "resolved" || !alert.conflict.geometry || alert.conflict.geometry.type === "Point") continue;
     out.push({
       layer: "overlaps",
       geometry: alert.conflict.geometry,
       radius_m: null,
+      lower_m: p.lower_m, upper_m: p.upper_m, start: ms(p.start), end: ms(p.end),
       label: `overlap with ${p.counterpart} (${alert.kind}, ${alert.state})`,
-      state: alert.state,
+      style: alert.state === "acknowledged" ? STYLE.acknowledged : STYLE.overlap,
       data: { "data-alert": alert.id },
     });
   }
   return out;
 }
 
-// Every [lon, lat] position in a geometry, at any depth of nesting.
-function positions(geometry) {
-  const found = [];
-  const walk = (c) => {
-    if (typeof c[0] === "number") found.push(c);
-    else c.forEach(walk);
-  };
-  if (geometry.type === "GeometryCollection") geometry.geometries.forEach((g) => found.push(...positions(g)));
-  else walk(geometry.coordinates);
-  return found;
+// Is `v` shown at time `at` (ms, or null: any time) within the band [lower, upper] (m)?
+export function shown(v, at, lower, upper) {
+  const inTime = at === null || (v.start <= at && at < v.end);
+  return inTime && v.lower_m <= upper && lower <= v.upper_m;
 }
 
-function circleDegrees(lat, radius_m) {
-  const dlat = radius_m / METRES_PER_DEGREE;
-  return [dlat / Math.max(Math.cos((lat * Math.PI) / 180), 1e-6), dlat];
+// The time span the slider covers: from the earliest start to the latest end (ms).
+export function span(all) {
+  if (!all.length) return null;
+  return [Math.min(...all.map((v) => v.start)), Math.max(...all.map((v) => v.end))];
 }
 
-// The view that fits every shape: project([lon, lat]) -> [x, y] in SVG units.
-export function fit(all) {
-  let [west, south, east, north] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (const shape of all) {
-    for (const [lon, lat] of positions(shape.geometry)) {
-      const [dlon, dlat] = shape.radius_m ? circleDegrees(lat, shape.radius_m) : [0, 0];
-      west = Math.min(west, lon - dlon);
-      east = Math.max(east, lon + dlon);
-      south = Math.min(south, lat - dlat);
-      north = Math.max(north, lat + dlat);
+// Where an aircraft at [lon, lat] moving at gs (m/s) on track trk (deg) is after t s.
+export function ahead([lon, lat], gs, trk, t) {
+  const d = (gs * t) / EARTH_RADIUS_M;
+  const rad = Math.PI / 180;
+  const dlat = d * Math.cos(trk * rad);
+  const dlon = (d * Math.sin(trk * rad)) / Math.max(Math.cos(lat * rad), 1e-6);
+  return [lon + dlon / rad, lat + dlat / rad];
+}
+
+const latLng = ([lon, lat]) => [lat, lon];
+
+function text(value) {
+  const span_ = document.createElement("span");
+  span_.textContent = value;
+  return span_;
+}
+
+function tag(layer, data) {
+  const node = layer.getElement?.();
+  if (node) for (const [k, v] of Object.entries(data)) node.setAttribute(k, String(v));
+}
+
+export class AirspaceMap {
+  constructor(element) {
+    this.map = L.map(element, { zoomSnap: 0.25, worldCopyJump: true, attributionControl: true });
+    this.map.attributionControl.setPrefix("Leaflet").addAttribution("Natural Earth (public domain)");
+    for (const [name, z] of Object.entries(PANES)) this.map.createPane(name).style.zIndex = String(z);
+    this.groups = Object.fromEntries(["basemap", "places", "zones", "notices", "overlaps", "traffic"].map((n) => [n, L.layerGroup().addTo(this.map)]));
+    L.control.layers(null, {
+      "Country names": this.groups.places,
+      "Standing zones": this.groups.zones,
+      "Your notices": this.groups.notices,
+      "Overlaps in your alerts": this.groups.overlaps,
+      "Live traffic": this.groups.traffic,
+    }, { collapsed: false }).addTo(this.map);
+    L.control.scale({ imperial: false }).addTo(this.map);
+    this.map.setView([47, 8], 5);
+    this.all = [];
+    this.fitted = false;
+    this.filter = { at: null, lower: -Infinity, upper: Infinity };
+    this.ready = this.loadBasemap();
+  }
+
+  async loadBasemap() {
+    const response = await fetch("basemap/basemap.json", { cache: "force-cache" });
+    const basemap = await response.json();
+    const pane = "basemap";
+    const land = { type: "MultiPolygon", coordinates: basemap.land };
+    L.geoJSON(land, { pane, style: STYLE.land, interactive: false }).addTo(this.groups.basemap);
+    const borders = { type: "MultiLineString", coordinates: basemap.borders };
+    L.geoJSON(borders, { pane, style: STYLE.border, interactive: false }).addTo(this.groups.basemap);
+    for (const place of basemap.places) {
+      const icon = L.divIcon({ className: "place", html: "", iconSize: null });
+      const marker = L.marker([place.lat, place.lon], { icon, pane, interactive: false, keyboard: false });
+      marker.addTo(this.groups.places);
+      marker.getElement().textContent = place.name;
+    }
+    this.map.getContainer().dataset.basemap = "drawn";
+  }
+
+  // Show volumes at time `at` (ms or null: any) within [lower, upper] m.
+  setFilter(filter) {
+    this.filter = { ...this.filter, ...filter };
+    this.redraw();
+  }
+
+  update(notices, alerts) {
+    this.all = volumes(notices, alerts);
+    this.redraw();
+    if (!this.fitted && this.all.length) {
+      this.fit();
+      this.fitted = true;
+    }
+    return span(this.all);
+  }
+
+  fit() {
+    const bounds = L.latLngBounds([]);
+    for (const v of this.all) {
+      if (v.geometry.type === "Point" && v.radius_m) bounds.extend(L.latLng(latLng(v.geometry.coordinates)).toBounds(2 * v.radius_m));
+      else bounds.extend(L.geoJSON(v.geometry).getBounds());
+    }
+    if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [24, 24], maxZoom: 13 });
+  }
+
+  shape(v) {
+    const options = { pane: v.layer, ...v.style };
+    if (v.geometry.type === "Point" && v.radius_m) return L.circle(latLng(v.geometry.coordinates), { ...options, radius: v.radius_m });
+    return L.geoJSON(v.geometry, { ...options, style: v.style });
+  }
+
+  redraw() {
+    for (const name of ["zones", "notices", "overlaps"]) this.groups[name].clearLayers();
+    const { at, lower, upper } = this.filter;
+    let count = 0;
+    for (const v of this.all) {
+      if (!shown(v, at, lower, upper)) continue;
+      const layer = this.shape(v).bindTooltip(text(v.label), { sticky: true });
+      layer.addTo(this.groups[v.layer]);
+      (layer.eachLayer ? layer.getLayers() : [layer]).forEach((part) => tag(part, v.data));
+      count += 1;
+    }
+    this.map.getContainer().dataset.shown = String(count);
+  }
+
+  // Live traffic: the party's own aircraft (tracks) with speed vectors and labels, and
+  // other aircraft only where a tactical alert discloses them (suspect ones marked).
+  traffic(tracks, trackAlerts) {
+    const group = this.groups.traffic;
+    group.clearLayers();
+    const pane = "traffic";
+    for (const t of tracks) {
+      const at = [t.lon, t.lat];
+      L.polyline([latLng(at), latLng(ahead(at, t.gs_mps, t.trk_deg, VECTOR_S))], { pane, ...STYLE.vector, interactive: false }).addTo(group);
+      const marker = L.circleMarker(latLng(at), { pane, ...STYLE.own }).addTo(group);
+      const label = `${t.id} ${Math.round(t.alt_m)} m ${Math.round(t.gs_mps * KNOTS_PER_MPS)} kt`;
+      marker.bindTooltip(text(label), { permanent: true, direction: "right", offset: [8, 0], className: "aircraft-label" });
+      tag(marker, { "data-track": t.id, "data-lon": t.lon, "data-lat": t.lat });
+    }
+    for (const a of trackAlerts) {
+      const suspect = a.track.threatens.length > 0 || a.kind === "nonconforming";
+      const marker = L.circleMarker(latLng(a.geometry.coordinates), { pane, ...(suspect ? STYLE.suspect : STYLE.other) }).addTo(group);
+      const what = `${a.counterpart}: ${a.kind}, ${a.track.moment} at ${a.track.at.slice(11, 19)}Z` + (suspect ? " (suspect)" : "");
+      marker.bindTooltip(text(what), { direction: "right", offset: [8, 0] });
+      tag(marker, { "data-track-alert": a.alert, "data-suspect": suspect });
     }
   }
-  const kx = Math.cos((((south + north) / 2) * Math.PI) / 180);
-  const spanX = Math.max((east - west) * kx, MIN_SPAN_DEG);
-  const spanY = Math.max(north - south, MIN_SPAN_DEG);
-  const scale = Math.min((WIDTH - 2 * MARGIN) / spanX, (HEIGHT - 2 * MARGIN) / spanY);
-  const [cx, cy] = [(west + east) / 2, (south + north) / 2];
-  const project = ([lon, lat]) => [
-    WIDTH / 2 + (lon - cx) * kx * scale,
-    HEIGHT / 2 - (lat - cy) * scale,
-  ];
-  const unproject = ([x, y]) => [cx + (x - WIDTH / 2) / (kx * scale), cy - (y - HEIGHT / 2) / scale];
-  return { project, unproject, kx, scale, bounds: [west, south, east, north] };
-}
-
-const num = (v) => v.toFixed(2);
-
-function ring(coordinates, view) {
-  return coordinates.map((c, i) => `${i ? "L" : "M"}${view.project(c).map(num).join(" ")}`).join("") + "Z";
-}
-
-function marker([x, y]) {
-  const m = MARKER;
-  return `M${num(x)} ${num(y - m)}L${num(x + m)} ${num(y)}L${num(x)} ${num(y + m)}L${num(x - m)} ${num(y)}Z`;
-}
-
-// SVG path data of one shape (a circle is an ellipse in this view: two arcs).
-export function pathData(shape, view) {
-  const g = shape.geometry;
-  switch (g.type) {
-    case "Polygon":
-      return g.coordinates.map((r) => ring(r, view)).join("");
-    case "MultiPolygon":
-      return g.coordinates.flatMap((p) => p.map((r) => ring(r, view))).join("");
-    case "Point": {
-      if (!shape.radius_m) return marker(view.project(g.coordinates));
-      const [x, y] = view.project(g.coordinates);
-      const [dlon, dlat] = circleDegrees(g.coordinates[1], shape.radius_m);
-      const [rx, ry] = [dlon * view.kx * view.scale, dlat * view.scale];
-      const arc = `A${num(rx)} ${num(ry)} 0 1 0`;
-      return `M${num(x - rx)} ${num(y)}${arc} ${num(x + rx)} ${num(y)}${arc} ${num(x - rx)} ${num(y)}Z`;
-    }
-    case "MultiPoint":
-      return g.coordinates.map((c) => marker(view.project(c))).join("");
-    case "LineString":
-      return g.coordinates.map((c, i) => `${i ? "L" : "M"}${view.project(c).map(num).join(" ")}`).join("");
-    case "MultiLineString":
-      return g.coordinates.map((l) => pathData({ geometry: { type: "LineString", coordinates: l } }, view)).join("");
-    case "GeometryCollection":
-      return g.geometries.map((part) => pathData({ geometry: part, radius_m: null }, view)).join("");
-    default:
-      return "";
-  }
-}
-
-function svg(tag, attributes, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attributes)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-// A round step (1, 2 or 5 × 10^k degrees) giving about five grid lines across `span`.
-function gridStep(span) {
-  const rough = span / 5;
-  const power = 10 ** Math.floor(Math.log10(rough));
-  return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough);
-}
-
-function drawGrid(group, view) {
-  const [west, north] = view.unproject([0, 0]);
-  const [east, south] = view.unproject([WIDTH, HEIGHT]);
-  const step = gridStep(Math.min(east - west, north - south));
-  const digits = Math.max(0, -Math.floor(Math.log10(step)));
-  for (let lon = Math.ceil(west / step) * step; lon <= east; lon += step) {
-    const [x] = view.project([lon, 0]);
-    group.append(svg("line", { x1: num(x), y1: 0, x2: num(x), y2: HEIGHT }));
-    group.append(svg("text", { x: num(x + 3), y: HEIGHT - 4 }, `${lon.toFixed(digits)}°`));
-  }
-  for (let lat = Math.ceil(south / step) * step; lat <= north; lat += step) {
-    const [, y] = view.project([0, lat]);
-    group.append(svg("line", { x1: 0, y1: num(y), x2: WIDTH, y2: num(y) }));
-    group.append(svg("text", { x: 3, y: num(y - 3) }, `${lat.toFixed(digits)}°`));
-  }
-}
-
-// Redraw the map in `root` (the <svg>) from the party's notices and alerts.
-export function drawMap(root, notices, alerts) {
-  const all = shapes(notices, alerts);
-  const groups = Object.fromEntries(["grid", "notices", "overlaps"].map((n) => [n, root.querySelector(`#map-${n}`)]));
-  Object.values(groups).forEach((g) => g.replaceChildren());
-  if (!all.length) {
-    groups.grid.append(svg("text", { x: WIDTH / 2, y: HEIGHT / 2, "text-anchor": "middle" }, "Nothing to draw yet"));
-    return null;
-  }
-  const view = fit(all);
-  drawGrid(groups.grid, view);
-  for (const shape of all) {
-    const point = shape.geometry.type.endsWith("Point") && !shape.radius_m;
-    const kind = point ? "aircraft" : "area";
-    const path = svg("path", { d: pathData(shape, view), class: `${kind} ${shape.state}`, ...shape.data });
-    path.append(svg("title", {}, shape.label));
-    groups[shape.layer].append(path);
-  }
-  return view;
 }
