@@ -68,6 +68,12 @@ class Settings:
     pairs there number this many or more are told as one ``track-cluster`` alert per
     pair of parties instead of their pairs (see ``deconfliction.tracks.crowds``); 0: no
     clusters, every pair is its own alert."""
+    track_tick_budget_s: float = 0.0
+    """Seconds one tick of the tactical engine may take before it sheds work: writes
+    left when the budget is spent wait for the next ticks, the least urgent first, each
+    pair of parties in turn (one write of every pair still goes out), and the parties
+    whose writes wait get a ``tracks.shed`` event; 0: 80 % of ``track_tick_s`` (of 1 s
+    when there is no tick loop)."""
     tactical_device: str = "cpu"
     """Where the tactical engine's pairwise work runs: cpu, gpu (CuPy) or auto."""
     # Issue 12: transparency log

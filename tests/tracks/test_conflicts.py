@@ -8,7 +8,14 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deconfliction.tracks.conflicts import Hysteresis, OpenConflict, step, within
+from deconfliction.tracks.conflicts import (
+    Hysteresis,
+    OpenConflict,
+    Step,
+    fair_order,
+    step,
+    take,
+)
 from deconfliction.tracks.engine import (
     KINDS,
     NONCONFORMING,
@@ -142,14 +149,18 @@ def test_opens_and_resolves_follow_runs_of_misses(seen: list[bool], k: int) -> N
     assert run(seen, Hysteresis(resolve_after=k)) == (opens, resolves, int(is_open))
 
 
+def within(plan: Step, budget: int) -> Step:
+    return take(plan, fair_order(plan).writes[:budget])
+
+
 def test_a_write_budget_takes_the_most_urgent_and_leaves_the_rest_due() -> None:
     soon = finding(tcpa=20.0, key=(TRACK_TRACK, "c", "d"))
     later = finding(tcpa=200.0, key=(TRACK_TRACK, "e", "f"))
     now = finding(tcpa=250.0, inside=True, key=(TRACK_TRACK, "g", "h"))
-    open_conflicts = {
-        KEY: OpenConflict("c1", {1: "x"}, finding(), finding(), missed=2),
+    open_conflicts = {  # all of parties 1 and 2: one queue (see the fair order below)
+        KEY: OpenConflict("c1", {1: "x", 2: "y"}, finding(), finding(), missed=2),
         (TRACK_TRACK, "i", "j"): OpenConflict(
-            "c2", {1: "x"}, finding(key=(TRACK_TRACK, "i", "j")), finding(), missed=0
+            "c2", {1: "x", 2: "y"}, finding(key=(TRACK_TRACK, "i", "j")), finding(), missed=0
         ),
     }
     moved = finding(t=40.0, tcpa=300.0, key=(TRACK_TRACK, "i", "j"))
@@ -174,3 +185,26 @@ def test_a_write_budget_takes_the_most_urgent_and_leaves_the_rest_due() -> None:
     again = step(two.kept, [later], judged=KINDS, present=present, policy=POLICY)
     assert again.opened == (later,)
     assert sorted(c.conflict_id for c, _ in again.resolved) == ["c1", "c2"]
+
+
+def test_pairs_of_parties_take_turns_so_a_burst_delays_no_other_pair() -> None:
+    burst = [
+        finding(tcpa=20.0 + k, inside=True, key=(TRACK_TRACK, f"a{k:02d}", f"b{k:02d}"))
+        for k in range(20)
+    ]
+    other = finding(tcpa=250.0, key=(TRACK_TRACK, "c", "d"), parties=(3, 4))
+    ef = finding(key=(TRACK_TRACK, "e", "f"))
+    gone = OpenConflict("c9", {1: "x", 3: "z"}, ef, ef)  # e and f no longer reported
+    plan = step(
+        {(TRACK_TRACK, "e", "f"): gone},
+        [*burst, other],
+        judged=KINDS,
+        present={"a", "b", "c", "d"} | {a for f in burst for a in f.aircraft},
+        policy=POLICY,
+    )
+    order = fair_order(plan)
+    assert order.first_round == 3  # pairs (1, 2), (3, 4) and (1, 3)
+    first = take(plan, order.writes[: order.first_round])
+    assert first.opened == (burst[0], other)  # the least urgent pair is not held up
+    assert [c.conflict_id for c, _ in first.resolved] == ["c9"]
+    assert order.parties(plan, order.writes[order.first_round :]) == {1: 19, 2: 19}

@@ -3,7 +3,10 @@
 Alpha and Bravo each fly a crowd of aircraft within about a kilometre of each other;
 Charlie and Delta meet head-on far away. The crowd must become one ``track-cluster``
 alert per party, not one alert per pair, and Charlie's alert must be written in the
-same tick (on the manual clock: the tick is not allowed to defer it).
+same tick (on the manual clock: the tick is not allowed to defer it). A tick that
+overruns its budget (on an injected timer, never the wall clock) sheds the least
+urgent writes, tells the parties whose writes wait, and still writes one alert of
+every pair of parties.
 """
 
 from __future__ import annotations
@@ -135,3 +138,46 @@ def test_with_clusters_off_every_pair_is_its_own_alert(
     tracks.report(alpha, crowd("A", clock, 1)[:3])
     tracks.report(bravo, crowd("B", clock, 2)[:4])
     assert tracks.run_tick().opened == 12
+
+
+class SlowTimer:
+    """A timer on which every reading is a second after the last: each tick overruns."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_an_overrunning_tick_sheds_the_least_urgent_and_tells_whose_wait(
+    database: Database, clock: ManualClock, make_party: MakeParty
+) -> None:
+    names = ("Alpha", "Bravo", "Charlie", "Delta")
+    alpha, bravo, charlie, delta = (make_party(name)[0] for name in names)
+    tracks = TrackService(database, clock, Settings(track_tick_s=1.0, tick_s=0), timer=SlowTimer())
+    for k in range(5):  # five head-on pairs, far apart, sooner and sooner
+        lon, _ = east_of(2.0, 30.0 + k, 20_000.0 + 5_000.0 * k)
+        tracks.report(alpha, [{**plane(f"A{k}", clock, 2.0, 90.0), "lat": 30.0 + k}])
+        tracks.report(bravo, [{**plane(f"B{k}", clock, lon, 270.0), "lat": 30.0 + k}])
+    far, _ = east_of(20.0, 40.0, 60_000.0)
+    tracks.report(charlie, [plane("C1", clock, 20.0, 90.0)])
+    tracks.report(delta, [plane("D1", clock, far, 270.0)])
+
+    first = tracks.run_tick()
+
+    assert (first.opened, first.shed) == (2, 4)  # one per pair of parties: Charlie not held up
+    assert [e.kind for e in events(database, charlie)] == ["alert.created"]
+    for party in (alpha, bravo):
+        kinds = [e.kind for e in events(database, party)]
+        assert kinds == ["alert.created", "tracks.shed"]
+        told = json.loads(events(database, party)[1].payload)
+        assert told["deferred"] == 4
+    assert json.loads(events(database, alpha)[0].payload)["track"]["aircraft"] == "A0"  # soonest
+
+    later = [tracks.run_tick() for _ in range(4)]
+    assert [t.opened for t in later] == [1, 1, 1, 1]
+    assert [e.kind for e in events(database, alpha)].count("tracks.shed") == 1  # once a spell
+    assert tracks.run_tick().shed == 0
+    assert verify_database(database).intact

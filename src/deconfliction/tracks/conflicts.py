@@ -30,20 +30,35 @@ only then takes its ``after`` as the new open set, so a failed write changes not
   30 s pause it is 0.6, and every start and end of a loss of separation still goes out
   at once.
 
-* **A budget per tick** (:func:`within`): at most so many conflicts are written in one
-  tick, the most urgent first (happening now, then by when it begins); the rest wait for
-  the next ticks, still due. A burst (a restart amid dense traffic) then costs a few
-  slower ticks instead of one tick that holds everything up.
+* **A budget per tick**: at most so many conflicts are written in one tick, in
+  :func:`fair_order`, the rest deferred (:func:`take`) and still due in the next ticks.
+  A burst (a restart amid dense traffic) then costs a few slower ticks instead of one
+  tick that holds everything up.
+* **Fair order** (:func:`fair_order`): the writes are queued per pair of parties (opens
+  by urgency: happening now, then by when it begins; then updates by urgency; then
+  resolutions) and the queues take turns, so one pair's burst never holds up another
+  pair's alerts: whatever the budget cuts, the first round (one write of every pair of
+  parties) goes out in this tick.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+import itertools
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from deconfliction.tracks.engine import Finding, Key
 
-__all__ = ["Hysteresis", "OpenConflict", "Step", "step", "within"]
+__all__ = [
+    "Hysteresis",
+    "OpenConflict",
+    "Step",
+    "Write",
+    "WriteOrder",
+    "fair_order",
+    "step",
+    "take",
+]
 
 
 @dataclass(frozen=True)
@@ -157,22 +172,76 @@ def _urgency(finding: Finding) -> tuple[bool, float]:
     return (not finding.inside, finding.tin_s)
 
 
-def within(plan: Step, budget: int) -> Step:
-    """``plan`` with at most ``budget`` conflicts to write: opens first, then updates,
-    then resolutions, each the most urgent first. A deferred open is not open (the next
-    tick finds it again); a deferred update keeps what was told (still news next tick);
-    a deferred resolution keeps the conflict as it was (still due next tick)."""
-    if budget < 1:
-        raise ValueError("the write budget must be 1 conflict or more")
-    opened = sorted(plan.opened, key=_urgency)[:budget]
-    left = budget - len(opened)
-    by_urgency = sorted(plan.updated, key=lambda pair: _urgency(pair[1]))
-    updated, late = by_urgency[:left], by_urgency[left:]
-    left -= len(updated)
-    resolved, stay = plan.resolved[:left], plan.resolved[left:]
+Write = tuple[str, int]
+"""One write of a :class:`Step`: which tuple (``opened``, ``updated`` or ``resolved``)
+and the position in it."""
+
+
+@dataclass(frozen=True)
+class WriteOrder:
+    """A step's writes in the order to make them; the first ``first_round`` are one per
+    pair of parties concerned."""
+
+    writes: tuple[Write, ...]
+    first_round: int
+
+    def parties(self, plan: Step, writes: Iterable[Write]) -> dict[int, int]:
+        """How many of ``writes`` concern each party."""
+        counts: dict[int, int] = {}
+        for write in writes:
+            for party in _parties_of(plan, write):
+                counts[party] = counts.get(party, 0) + 1
+        return counts
+
+
+def _parties_of(plan: Step, write: Write) -> tuple[int, ...]:
+    stage, k = write
+    if stage == "opened":
+        return tuple(sorted({s.party for s in plan.opened[k].sides}))
+    if stage == "updated":
+        conflict, finding = plan.updated[k]
+        return tuple(sorted(set(conflict.alerts) | {s.party for s in finding.sides}))
+    return tuple(sorted(plan.resolved[k][0].alerts))
+
+
+def fair_order(plan: Step) -> WriteOrder:
+    """The writes of ``plan``: per pair of parties, opens by urgency, then updates by
+    urgency, then resolutions; the pairs take turns (the pair with the most urgent open
+    first)."""
+    queues: dict[tuple[int, ...], list[Write]] = {}
+    writes: list[Write] = [
+        *(
+            ("opened", k)
+            for k in sorted(range(len(plan.opened)), key=lambda k: _urgency(plan.opened[k]))
+        ),
+        *(
+            ("updated", k)
+            for k in sorted(range(len(plan.updated)), key=lambda k: _urgency(plan.updated[k][1]))
+        ),
+        *(("resolved", k) for k in range(len(plan.resolved))),
+    ]
+    for write in writes:
+        queues.setdefault(_parties_of(plan, write), []).append(write)
+    order = [w for turn in itertools.zip_longest(*queues.values()) for w in turn if w is not None]
+    return WriteOrder(tuple(order), len(queues))
+
+
+def take(plan: Step, writes: Sequence[Write]) -> Step:
+    """``plan`` with only ``writes`` (in their order), the rest deferred: a deferred open
+    is not open (the next tick finds it again); a deferred update keeps what was told
+    (still news next tick); a deferred resolution keeps the conflict as it was (still
+    due next tick)."""
+    chosen = set(writes)
     kept = dict(plan.kept)
-    for conflict, finding in late:
-        kept[finding.key] = replace(conflict, latest=finding, missed=0)
-    for conflict, _ in stay:
-        kept[conflict.latest.key] = conflict
-    return Step(tuple(opened), tuple(updated), tuple(resolved), kept)
+    for k, (conflict, finding) in enumerate(plan.updated):
+        if ("updated", k) not in chosen:
+            kept[finding.key] = replace(conflict, latest=finding, missed=0)
+    for k, (conflict, _) in enumerate(plan.resolved):
+        if ("resolved", k) not in chosen:
+            kept[conflict.latest.key] = conflict
+    return Step(
+        tuple(plan.opened[k] for stage, k in writes if stage == "opened"),
+        tuple(plan.updated[k] for stage, k in writes if stage == "updated"),
+        tuple(plan.resolved[k] for stage, k in writes if stage == "resolved"),
+        kept,
+    )

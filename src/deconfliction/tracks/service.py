@@ -13,8 +13,15 @@ or the ``/v1/tracks/stream`` WebSocket) and answers with a per-row report.
    resolves), the others go on;
 4. hysteresis (:mod:`.conflicts`), then one write transaction for everything that
    opened, changed or resolved (:mod:`.records`), at most ``Settings.track_max_writes``
-   conflicts, the most urgent first; the engine's open set moves on only once that
-   transaction has committed, so a failed write is retried whole next tick.
+   conflicts, in fair order (pairs of parties in turn, the most urgent first in each);
+   the engine's open set moves on only once that transaction has committed, so a
+   failed write is retried whole next tick.
+5. **shedding**: once the tick has spent its budget (``Settings.track_tick_budget_s``,
+   by default 80 % of its period) it writes no more than the first round of the fair
+   order (one write of every pair of parties concerned, so no party's alert waits more
+   than one period behind another's burst); what is left waits for the next ticks,
+   still due, and each party whose writes wait is told with a ``tracks.shed`` event
+   when its shedding begins (not again on every tick while it lasts).
 
 :func:`run_ticks` is the loop the app runs every ``Settings.track_tick_s``: an exception
 in a tick is logged and the next tick goes on. Ticks never overlap (a lock), so tests
@@ -40,8 +47,10 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
+from deconfliction.delivery.outbox import publish
 from deconfliction.errors import PermissionDeniedError, ValidationError
 from deconfliction.journal.chain import lock_head
 from deconfliction.parties import PartyRef, Role
@@ -50,7 +59,16 @@ from deconfliction.store.database import Database
 from deconfliction.store.schema import Notice
 from deconfliction.tactical import ArrayBackend, DetectionParams, RowRejection, select_backend
 from deconfliction.tracks.batch import TrackBatch, read_batch
-from deconfliction.tracks.conflicts import Hysteresis, OpenConflict, Step, step, within
+from deconfliction.tracks.conflicts import (
+    Hysteresis,
+    OpenConflict,
+    Step,
+    Write,
+    WriteOrder,
+    fair_order,
+    step,
+    take,
+)
 from deconfliction.tracks.context import LIVE_STATES, TickContext
 from deconfliction.tracks.engine import (
     NONCONFORMING,
@@ -105,6 +123,8 @@ class TickReport:
     engine_s: float = 0.0
     store_s: float = 0.0
     failed: tuple[str, ...] = ()
+    shed: int = 0
+    """Writes left for the next ticks (the budget of writes or of time was spent)."""
 
 
 @dataclass(frozen=True)
@@ -148,8 +168,12 @@ class TrackService:
         clock: Clock,
         settings: Settings,
         backend: ArrayBackend | None = None,
+        *,
+        timer: Callable[[], float] = time.perf_counter,
     ) -> None:
+        """``timer`` (seconds, monotonic) measures the tick against its budget."""
         self._db = db
+        self._timer = timer
         self._clock = clock
         self._settings = settings
         self._backend = backend or select_backend(settings.tactical_device)
@@ -166,7 +190,10 @@ class TrackService:
             settings.track_update_every_s,
         )
         self._open: dict[Key, OpenConflict] = {}
+        self._shedding: set[int] = set()
         self._started = False
+        period = settings.track_tick_s if settings.track_tick_s > 0 else 1.0
+        self._budget_s = settings.track_tick_budget_s or 0.8 * period
 
     # -- tracks in ----------------------------------------------------------------------
     def report(self, party: PartyRef, rows: Sequence[object]) -> BatchReport:
@@ -268,7 +295,7 @@ class TrackService:
             return self._tick(self._clock.now() if now is None else now)
 
     def _tick(self, now: datetime) -> TickReport:
-        started = time.perf_counter()
+        started = self._timer()
         if not self._started:
             with self._db.transaction() as session:
                 lock_head(session)
@@ -279,32 +306,35 @@ class TrackService:
         with self._registry_lock:
             snapshot = self._registry.snapshot(now.timestamp(), self._settings.track_max_age_s)
         if len(snapshot) == 0 and not self._open:
-            return TickReport(now, engine_s=time.perf_counter() - started)
+            return TickReport(now, engine_s=self._timer() - started)
         stages = self._judge(snapshot, now)
-        plan = within(
-            step(
-                self._open,
-                stages.findings,
-                judged=stages.judged,
-                present=snapshot.ids,
-                policy=self._policy,
-            ),
-            self._settings.track_max_writes,
+        plan = step(
+            self._open,
+            stages.findings,
+            judged=stages.judged,
+            present=snapshot.ids,
+            policy=self._policy,
         )
-        judged_at = time.perf_counter()
-        after = self._write(plan, now) if plan.writes else dict(plan.kept)
+        order = fair_order(plan)
+        judged_at = self._timer()
+        if order.writes:
+            done, after = self._write(plan, order, now, started + self._budget_s)
+        else:
+            done, after = plan, dict(plan.kept)
+            self._shedding.clear()
         self._open = after
         return TickReport(
             now,
             aircraft=len(snapshot),
             found=len(stages.findings),
-            opened=len(plan.opened),
-            updated=len(plan.updated),
-            resolved=len(plan.resolved),
+            opened=len(done.opened),
+            updated=len(done.updated),
+            resolved=len(done.resolved),
             open=len(after),
             engine_s=judged_at - started,
-            store_s=time.perf_counter() - judged_at,
+            store_s=self._timer() - judged_at,
             failed=tuple(stages.failed),
+            shed=len(order.writes) - len(done.opened) - len(done.updated) - len(done.resolved),
         )
 
     def _judge(self, snapshot: Snapshot, now: datetime) -> _Stages:
@@ -337,24 +367,71 @@ class TrackService:
             stages.failed.append(NONCONFORMING)
         return stages
 
-    def _write(self, plan: Step, now: datetime) -> dict[Key, OpenConflict]:
-        after = dict(plan.kept)
+    def _write(
+        self, plan: Step, order: WriteOrder, now: datetime, deadline: float
+    ) -> tuple[Step, dict[Key, OpenConflict]]:
+        """Write ``plan`` in ``order`` until the budget of writes or of time is spent
+        (the first round always); returns what was written and the open set after."""
+        allowed = order.writes[: max(self._settings.track_max_writes, order.first_round)]
+        made: dict[Key, OpenConflict] = {}
+        written: list[Write] = []
         with self._db.transaction() as session:
             lock_head(session)
             deadlines = Deadlines(session, self._settings.ack_deadlines, now)
-            parties = {s.party for f in plan.opened for s in f.sides}
-            parties |= {s.party for _, f in plan.updated for s in f.sides}
-            parties |= {p for c, _ in plan.resolved for p in c.alerts}
-            names = party_names(session, parties)
-            for finding in plan.opened:
-                after[finding.key] = open_conflict(session, finding, names, deadlines, now)
-            for conflict, finding in plan.updated:
-                after[finding.key] = update_conflict(
-                    session, conflict, finding, names, deadlines, now
-                )
-            for conflict, reason in plan.resolved:
-                resolve_conflict(session, conflict.conflict_id, reason, names, now)
-        return after
+            names = party_names(session, order.parties(plan, allowed))
+            for n, write in enumerate(allowed):
+                if n >= order.first_round and self._timer() > deadline:
+                    break
+                self._write_one(session, plan, write, names, deadlines, now, made)
+                written.append(write)
+            self._tell_shed(session, plan, order, written, now)
+        done = take(plan, written)
+        return done, {**done.kept, **made}
+
+    def _write_one(
+        self,
+        session: Session,
+        plan: Step,
+        write: Write,
+        names: Mapping[int, str],
+        deadlines: Deadlines,
+        now: datetime,
+        made: dict[Key, OpenConflict],
+    ) -> None:
+        stage, k = write
+        if stage == "opened":
+            finding = plan.opened[k]
+            made[finding.key] = open_conflict(session, finding, names, deadlines, now)
+        elif stage == "updated":
+            conflict, finding = plan.updated[k]
+            made[finding.key] = update_conflict(session, conflict, finding, names, deadlines, now)
+        else:
+            conflict, reason = plan.resolved[k]
+            resolve_conflict(session, conflict.conflict_id, reason, names, now)
+
+    def _tell_shed(
+        self, session: Session, plan: Step, order: WriteOrder, written: list[Write], now: datetime
+    ) -> None:
+        """A ``tracks.shed`` event to each party whose writes now begin to wait."""
+        left = order.parties(plan, order.writes[len(written) :])
+        for party in sorted(set(left) - self._shedding):
+            publish(
+                session,
+                party_id=party,
+                kind="tracks.shed",
+                at=now,
+                payload={
+                    "at": now.isoformat(),
+                    "deferred": left[party],
+                    "budget_s": self._budget_s,
+                    "max_writes": self._settings.track_max_writes,
+                    "detail": f"the tactical tick is overloaded: {left[party]} of your "
+                    "conflict alerts (opens, updates, resolutions) wait for the next ticks, "
+                    "the most urgent going first; every pair of parties gets a turn each "
+                    "tick, so no alert waits longer than the load needs",
+                },
+            )
+        self._shedding = set(left)
 
 
 def _involved(separation: Separation, snapshot: Snapshot) -> set[int]:
