@@ -8,14 +8,19 @@ problem+json ``type``) and the HTTP status the API maps it to, in one place::
     ├── ValidationError                422  invalid-input
     │   ├── GeometryError              422  invalid-geometry
     │   ├── AltitudeError              422  invalid-altitude
-    │   └── TimeWindowError            422  invalid-time-window
+    │   ├── TimeWindowError            422  invalid-time-window
+    │   ├── MalformedJSONError         422  malformed-json
+    │   ├── InvalidUTF8Error           422  invalid-utf8
+    │   ├── TooDeepError               422  too-deep
+    │   └── ForbiddenCharacterError    422  forbidden-character
     ├── AuthenticationError            401  unauthenticated
     ├── PermissionDeniedError          403  forbidden
     ├── NotFoundError                  404  not-found
     ├── ConflictError                  409  conflict
     │   ├── StaleVersionError          409  stale-version
     │   └── IdempotencyKeyReusedError  409  idempotency-key-reused
-    └── InvalidStateError              409  invalid-state
+    ├── InvalidStateError              409  invalid-state
+    └── UnsupportedMediaTypeError      415  unsupported-media-type
 
 A message says what is wrong and what to do about it. ``detail`` holds facts a
 client may act on (the current version of a notice, the index of a bad vertex).
@@ -30,13 +35,18 @@ __all__ = [
     "AuthenticationError",
     "ConflictError",
     "DeconflictionError",
+    "ForbiddenCharacterError",
     "GeometryError",
     "IdempotencyKeyReusedError",
     "InvalidStateError",
+    "InvalidUTF8Error",
+    "MalformedJSONError",
     "NotFoundError",
     "PermissionDeniedError",
     "StaleVersionError",
     "TimeWindowError",
+    "TooDeepError",
+    "UnsupportedMediaTypeError",
     "ValidationError",
 ]
 
@@ -73,6 +83,26 @@ class AltitudeError(ValidationError):
 class TimeWindowError(ValidationError):
     code = "invalid-time-window"
     title = "Invalid time window"
+
+
+class MalformedJSONError(ValidationError):
+    code = "malformed-json"
+    title = "Malformed JSON"
+
+
+class InvalidUTF8Error(ValidationError):
+    code = "invalid-utf8"
+    title = "Body is not UTF-8"
+
+
+class TooDeepError(ValidationError):
+    code = "too-deep"
+    title = "JSON nested too deeply"
+
+
+class ForbiddenCharacterError(ValidationError):
+    code = "forbidden-character"
+    title = "Forbidden character in text"
 
 
 class AuthenticationError(DeconflictionError):
@@ -113,3 +143,9 @@ class InvalidStateError(DeconflictionError):
     code = "invalid-state"
     status = 409
     title = "Not allowed in the current state"
+
+
+class UnsupportedMediaTypeError(DeconflictionError):
+    code = "unsupported-media-type"
+    status = 415
+    title = "Unsupported media type"

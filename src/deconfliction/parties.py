@@ -19,9 +19,12 @@ from deconfliction.journal.chain import append, lock_head
 from deconfliction.store.database import Database
 from deconfliction.store.schema import Party, Token
 
-__all__ = ["PartyRef", "Registry", "Role", "hash_token"]
+__all__ = ["NAME_PATTERN", "PartyRef", "Registry", "Role", "hash_token"]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,99}$")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,99}$"
+"""What a party name may be: 1-100 letters, digits, spaces or ._()-, not starting with
+a space or punctuation."""
+_NAME = re.compile(NAME_PATTERN)
 TOKEN_PREFIX = "dcf_"
 _MAX_REMEMBERED = 10_000  # accepted tokens remembered at once (then forgotten, all)
 

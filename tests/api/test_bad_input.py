@@ -92,7 +92,7 @@ CASES: list[tuple[str, Any, int, str]] = [
         "radius zero",
         _geometry({"type": "Point", "coordinates": [8.0, 47.0]}, radius_m=0),
         422,
-        "positive",
+        "radius_m: Input should be greater than 0",
     ),
     (
         "point without radius",
@@ -118,7 +118,7 @@ CASES: list[tuple[str, Any, int, str]] = [
         "string coordinates",
         _geometry({"type": "Polygon", "coordinates": "8,47"}),
         422,
-        "list of rings",
+        "Polygon.coordinates: Input should be a valid list",
     ),
 ]
 

@@ -119,8 +119,9 @@ def test_an_idempotency_key_makes_a_retry_safe(
 BAD: list[tuple[str, Any, int, str]] = [
     ("unknown recipient", {"to": "Zulu", "text": "hi"}, 404, "no party named 'Zulu'"),
     ("to yourself", {"to": "Alpha", "text": "hi"}, 422, "yourself"),
-    ("oversized", {"to": "Bravo", "text": "x" * 4001}, 422, "4,001 characters; the limit is 4,000"),
-    ("empty", {"to": "Bravo", "text": ""}, 422, "text is empty"),
+    ("oversized", {"to": "Bravo", "text": "x" * 4001}, 422, "should have at most 4000"),
+    ("empty", {"to": "Bravo", "text": ""}, 422, "text: String should have at least 1"),
+    ("blank", {"to": "Bravo", "text": " \n "}, 422, "text is empty"),
     ("no recipient", {"text": "hi"}, 422, "'to'"),
     ("bad priority", {"to": "Bravo", "text": "hi", "priority": "high"}, 422, "priority"),
     ("bad ref", {"to": "Bravo", "text": "hi", "ref": {"kind": "ship", "id": "x"}}, 422, "ref.kind"),

@@ -6,15 +6,17 @@ messages a person can act on. Domain objects never leave through these models un
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from deconfliction.alerts import alert_document, conflict_document
 from deconfliction.core.footprint import Footprint, FootprintLimits
-from deconfliction.core.volume import Volume4D
+from deconfliction.core.volume import MAX_ALTITUDE_M, MIN_ALTITUDE_M, Volume4D
 from deconfliction.errors import ValidationError
 from deconfliction.notices.lifecycle import MAX_REASON
 from deconfliction.notices.model import (
@@ -25,8 +27,12 @@ from deconfliction.notices.model import (
     NoticeDraft,
     NoticeView,
 )
+from deconfliction.parties import NAME_PATTERN
 
 __all__ = [
+    "MAX_OFFSET",
+    "MAX_SEQ",
+    "TEXT_PATTERN",
     "AlertOut",
     "ApprovalOut",
     "ConflictFeature",
@@ -35,7 +41,10 @@ __all__ = [
     "NoticeIn",
     "NoticeModifyIn",
     "NoticeOut",
+    "PartyName",
     "RejectIn",
+    "Text",
+    "UTCTime",
     "VolumeFeature",
     "alert_out",
     "approval_out",
@@ -47,46 +56,159 @@ __all__ = [
 ]
 
 
+TEXT_PATTERN = "^[^\\x00-\\x08\\x0b-\\x1f\\u202a-\\u202e\\u2066-\\u2069]*$"
+"""Text as the API documents it: no C0 control character but tab and newline, and no
+bidi embedding, override or isolate (U+202A-U+202E, U+2066-U+2069)."""
+_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\u202a-\u202e\u2066-\u2069]")
+MAX_TITLE = 200
+"""The longest notice title, in characters."""
+MAX_RADIUS_M = 1_000_000.0
+"""The largest circle radius the API takes at all (the footprint limit is far less)."""
+MAX_OFFSET = 2**31
+"""The largest page offset a list accepts (far beyond any list's length)."""
+MAX_SEQ = 2**53
+"""The largest event sequence number a client may name."""
+
+
+def _plain(value: str) -> str:
+    """``value``, if it holds no forbidden character (pydantic refuses lone surrogates)."""
+    found = _FORBIDDEN.search(value)
+    if found is not None:
+        raise PydanticCustomError(
+            "forbidden_character",
+            "character U+{codepoint} at offset {offset} is not allowed: text may not hold "
+            "control characters other than tab and newline, bidi overrides or isolates; "
+            "remove it",
+            {"offset": found.start(), "codepoint": f"{ord(found.group()):04X}"},
+        )
+    return value
+
+
+Text = Annotated[str, AfterValidator(_plain), Field(json_schema_extra={"pattern": TEXT_PATTERN})]
+"""A string a person wrote (a title, a message, a reason): see :data:`TEXT_PATTERN`."""
+
+PartyName = Annotated[str, Field(pattern=NAME_PATTERN, max_length=100)]
+
+
+def _utc_time(value: datetime) -> datetime:
+    """``value`` in UTC; a time that has no UTC equivalent (year 1 or 9999 with an
+    offset that takes it past the calendar) is refused."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value  # the core says how to give the zone
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError(
+            "time_out_of_range",
+            "{time} is beyond the calendar once converted to UTC; give a time in UTC",
+            {"time": value.isoformat()},
+        ) from None
+
+
+UTCTime = Annotated[datetime, AfterValidator(_utc_time)]
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+"""A finite JSON number (not a string, not a boolean)."""
+Count = Annotated[int, Strict()]
+"""A JSON integer (not a string, not a boolean)."""
+
+
 class _Strict(BaseModel):
+    """A request body: no unknown member."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class Geometry(BaseModel):
-    """A GeoJSON geometry: ``Polygon`` ([lon, lat] rings), or ``Point`` with ``radius_m``."""
+class _Open(BaseModel):
+    """A GeoJSON object: foreign members are allowed (RFC 7946, 6.1) and ignored."""
 
     model_config = ConfigDict(extra="allow")
-    type: str
-    coordinates: Any
+
+
+_POSITION_SCHEMA = {
+    "type": "array",
+    "description": "[lon, lat] in degrees (WGS84), optionally with an altitude (ignored).",
+    "prefixItems": [
+        {"type": "number", "minimum": -180, "maximum": 180},
+        {"type": "number", "minimum": -90, "maximum": 90},
+        {"type": "number"},
+    ],
+    "items": False,
+    "minItems": 2,
+    "maxItems": 3,
+}
+
+Position = Annotated[
+    list[Number],
+    Field(min_length=2, max_length=3),
+    WithJsonSchema(_POSITION_SCHEMA),
+]
+"""A GeoJSON position; the core checks its ranges and says which vertex is wrong."""
+
+Ring = Annotated[list[Position], Field(min_length=4)]
+"""A closed ring: at least 3 distinct vertices, the first repeated at the end (the
+vertex limit in force, 10,000 by default, is checked by the core)."""
+
+
+class PolygonGeometry(_Open):
+    """A polygon: an outer ring, then holes; each ring closed (last position = first)."""
+
+    type: Literal["Polygon"]
+    coordinates: list[Ring] = Field(min_length=1)
+
+
+class PointGeometry(_Open):
+    """The centre of a circle whose radius is the volume's ``radius_m``."""
+
+    type: Literal["Point"]
+    coordinates: Position
+
+
+Geometry = Annotated[PolygonGeometry | PointGeometry, Field(discriminator="type")]
 
 
 class VolumeProperties(_Strict):
-    lower_m: float = Field(description="Lower altitude limit, metres above mean sea level.")
-    upper_m: float = Field(description="Upper altitude limit, metres above mean sea level.")
-    start: datetime = Field(description="Start of the window, RFC 3339 with offset (UTC).")
-    end: datetime = Field(description="End of the window (exclusive), RFC 3339 with offset.")
-    radius_m: float | None = Field(None, description="Circle radius in metres (Point only).")
+    lower_m: Number = Field(
+        ge=MIN_ALTITUDE_M,
+        le=MAX_ALTITUDE_M,
+        description="Lower altitude limit, metres above mean sea level (below upper_m).",
+    )
+    upper_m: Number = Field(
+        ge=MIN_ALTITUDE_M,
+        le=MAX_ALTITUDE_M,
+        description="Upper altitude limit, metres above mean sea level.",
+    )
+    start: UTCTime = Field(description="Start of the window, RFC 3339 with offset (UTC).")
+    end: UTCTime = Field(description="End of the window (exclusive, after start), RFC 3339.")
+    radius_m: Number | None = Field(
+        None,
+        gt=0,
+        le=MAX_RADIUS_M,
+        description="Circle radius in metres (Point only); the largest footprint in force "
+        "(by default 100,000 km², a radius of 178 km) applies too.",
+    )
 
 
-class VolumeFeature(BaseModel):
+class VolumeFeature(_Open):
     """One Volume4D as a GeoJSON Feature."""
 
-    model_config = ConfigDict(extra="allow")
     type: Literal["Feature"] = "Feature"
     geometry: Geometry
     properties: VolumeProperties
 
 
 class NoticeIn(_Strict):
-    title: str = Field("", max_length=200)
+    title: Text = Field("", max_length=MAX_TITLE)
     volumes: list[VolumeFeature] = Field(min_length=1)
 
 
 class NoticeModifyIn(NoticeIn):
-    version: int = Field(description="The version you read; a stale one is refused (409).")
+    version: Count = Field(
+        ge=1, le=MAX_OFFSET, description="The version you read; a stale one is refused (409)."
+    )
 
 
 class CancelIn(_Strict):
-    version: int | None = None
+    version: Count | None = Field(None, ge=1, le=MAX_OFFSET)
 
 
 class VolumeFeatureCollection(BaseModel):
@@ -113,7 +235,7 @@ class DecisionOut(ApprovalOut):
 
 
 class RejectIn(_Strict):
-    reason: str = Field(min_length=1, max_length=MAX_REASON, description="Why, for the filer.")
+    reason: Text = Field(min_length=1, max_length=MAX_REASON, description="Why, for the filer.")
 
 
 class NoticeOut(BaseModel):

@@ -10,10 +10,12 @@ from pydantic import BaseModel, Field
 
 from deconfliction.agreements.service import AgreementView
 from deconfliction.api.auth import CurrentParty, services
+from deconfliction.api.body import ContractRoute
+from deconfliction.api.problems import responses
 
 __all__ = ["AgreementOut", "router"]
 
-router = APIRouter(prefix="/v1/agreements", tags=["agreements"])
+router = APIRouter(prefix="/v1/agreements", tags=["agreements"], route_class=ContractRoute)
 
 
 class AgreementOut(BaseModel):
@@ -40,7 +42,7 @@ def _out(view: AgreementView, party: str) -> AgreementOut:
     )
 
 
-@router.get("", responses={401: {"description": "No or wrong bearer token"}})
+@router.get("")
 def list_agreements(party: CurrentParty, request: Request) -> list[AgreementOut]:
     """Your agreements, by counterpart name."""
     return [_out(v, party.name) for v in services(request).agreements.of(party)]
@@ -48,10 +50,7 @@ def list_agreements(party: CurrentParty, request: Request) -> list[AgreementOut]
 
 @router.get(
     "/{counterpart}",
-    responses={
-        401: {"description": "No or wrong bearer token"},
-        404: {"description": "No agreement of yours with that party"},
-    },
+    responses=responses(404, s404="No agreement of yours with that party"),
 )
 def get_agreement(counterpart: str, party: CurrentParty, request: Request) -> AgreementOut:
     """Your agreement with one counterpart (none, or another pair's, reads as 404)."""

@@ -14,11 +14,14 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from deconfliction.api.auth import CurrentParty, services
+from deconfliction.api.body import ContractRoute
+from deconfliction.api.problems import responses
+from deconfliction.api.schemas import MAX_OFFSET, MAX_SEQ
 from deconfliction.journal.receipts import ALGORITHM
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1", tags=["proof"])
+router = APIRouter(prefix="/v1", tags=["proof"], route_class=ContractRoute)
 
 
 class SignedOut(BaseModel):
@@ -44,9 +47,9 @@ class PublicKeyOut(BaseModel):
 def list_receipts(
     party: CurrentParty,
     request: Request,
-    item: str | None = None,
+    item: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[ReceiptOut]:
     """Receipts you may see (yours, and those on messages you sent), oldest first;
     ``item`` keeps those of one message or alert. Each carries ``log``: the latest
@@ -79,7 +82,11 @@ def public_key(request: Request) -> PublicKeyOut:
 # -- the transparency log (issue 12) -------------------------------------------------------
 
 
-@router.post("/journal/checkpoints", status_code=201)
+@router.post(
+    "/journal/checkpoints",
+    status_code=201,
+    responses=responses(404, s404="The journal is empty: nothing to checkpoint"),
+)
 async def make_checkpoint(party: CurrentParty, request: Request) -> SignedOut:
     """A signed checkpoint of the whole journal now (the last one when nothing was added
     since): keep it, and hold later checkpoints to it (``journal consistency``)."""
@@ -91,37 +98,43 @@ async def make_checkpoint(party: CurrentParty, request: Request) -> SignedOut:
 def list_checkpoints(
     party: CurrentParty,
     request: Request,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[SignedOut]:
     """Checkpoints of trees larger than ``after`` entries, smallest first."""
     return [SignedOut.model_validate(c) for c in services(request).log.checkpoints(after, limit)]
 
 
-@router.get("/journal/checkpoints/latest")
+@router.get("/journal/checkpoints/latest", responses=responses(404, s404="No checkpoint yet"))
 def latest_checkpoint(party: CurrentParty, request: Request) -> SignedOut:
     """The last checkpoint."""
     return SignedOut.model_validate(services(request).log.latest())
 
 
-@router.get("/journal/proofs/inclusion")
+@router.get(
+    "/journal/proofs/inclusion",
+    responses=responses(404, s404="No such entry or checkpoint (make a checkpoint first)"),
+)
 def inclusion_proof(
     party: CurrentParty,
     request: Request,
-    seq: Annotated[int, Query(ge=1)],
-    tree_size: Annotated[int | None, Query(ge=1)] = None,
+    seq: Annotated[int, Query(ge=1, le=MAX_SEQ)],
+    tree_size: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
 ) -> dict[str, Any]:
     """The proof (RFC 9162) that entry ``seq`` is in the checkpoint of ``tree_size``
     entries (default: the latest), with that checkpoint."""
     return services(request).log.inclusion(seq, tree_size)
 
 
-@router.get("/journal/proofs/consistency")
+@router.get(
+    "/journal/proofs/consistency",
+    responses=responses(404, s404="No checkpoint of that size (make a checkpoint first)"),
+)
 def consistency_proof(
     party: CurrentParty,
     request: Request,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int | None, Query(ge=1)] = None,
+    first: Annotated[int, Query(ge=1, le=MAX_SEQ)],
+    second: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
 ) -> dict[str, Any]:
     """The proof (RFC 9162) that the checkpoint of ``first`` entries is the start of that
     of ``second`` (default: the latest), with both checkpoints; check it offline with

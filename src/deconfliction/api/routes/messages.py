@@ -15,9 +15,12 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from deconfliction.api.auth import CurrentParty, services
-from deconfliction.api.schemas import created
+from deconfliction.api.body import ContractRoute
+from deconfliction.api.problems import responses
+from deconfliction.api.schemas import MAX_OFFSET, PartyName, Text, created
 from deconfliction.errors import ValidationError
 from deconfliction.hotline.messages import (
+    MAX_REFERENCE_ID,
     MAX_TEXT,
     MessageDraft,
     MessageView,
@@ -27,32 +30,46 @@ from deconfliction.hotline.messages import (
 
 __all__ = ["MessageIn", "MessageOut", "router"]
 
-router = APIRouter(prefix="/v1", tags=["hotline"])
+router = APIRouter(prefix="/v1", tags=["hotline"], route_class=ContractRoute)
 
-_PROBLEMS: dict[int | str, dict[str, object]] = {
-    401: {"description": "No or wrong bearer token"},
-    403: {"description": "Observers may reply but not open a thread"},
-    404: {"description": "No such party, or no such message of yours"},
-    409: {"description": "Idempotency-Key reused for a different message"},
-    422: {"description": "Invalid input (problem+json says what and where)"},
+_NOT_YOURS = "No such message of yours"
+_TO_YOU = "No such message addressed to you"
+_SENT_LINKS = {
+    "GetMessage": {
+        "operationRef": "#/paths/~1v1~1messages~1{message_id}/get",
+        "parameters": {"message_id": "$response.body#/id"},
+    },
+    "GetThread": {
+        "operationRef": "#/paths/~1v1~1threads~1{thread_id}/get",
+        "parameters": {"thread_id": "$response.body#/thread_id"},
+    },
 }
 
 
+_STRICT = ConfigDict(extra="forbid")
+
+
 class ReferenceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
     kind: Literal["notice", "alert", "aircraft"]
-    id: str = Field(min_length=1, max_length=100)
+    id: Text = Field(min_length=1, max_length=MAX_REFERENCE_ID)
 
 
 class MessageIn(BaseModel):
     """A message: to a party (by name), or in reply to a message (then ``to`` may go)."""
 
-    model_config = ConfigDict(extra="forbid")
-    to: str | None = Field(None, description="The recipient party's name.")
+    model_config = _STRICT
+    to: PartyName | None = Field(None, description="The recipient party's name (not yours).")
     priority: Literal["routine", "urgent", "flash"] = "routine"
-    text: str = Field(description=f"Free text, at most {MAX_TEXT:,} characters.")
+    text: Text = Field(
+        min_length=1,
+        max_length=MAX_TEXT,
+        description=f"Free text, 1 to {MAX_TEXT:,} characters, not only spaces.",
+    )
     ref: ReferenceIn | None = Field(None, description="A notice, alert or aircraft it is about.")
-    in_reply_to: str | None = Field(None, description="The message this answers (same thread).")
+    in_reply_to: Text | None = Field(
+        None, min_length=1, max_length=100, description="The message this answers (same thread)."
+    )
 
 
 class ReferenceOut(BaseModel):
@@ -98,7 +115,22 @@ def message_out(view: MessageView) -> MessageOut:
     )
 
 
-@router.post("/messages", status_code=201, response_model=MessageOut, responses=_PROBLEMS)
+@router.post(
+    "/messages",
+    status_code=201,
+    response_model=MessageOut,
+    responses={
+        201: {"description": "Stored (Location: the message)", "links": _SENT_LINKS},
+        **responses(
+            403,
+            404,
+            409,
+            s403="Observers may reply but not open a thread",
+            s404="No such party, or no such message of yours to reply to",
+            s409="Idempotency-Key reused for a different message",
+        ),
+    },
+)
 async def send_message(
     body: MessageIn,
     party: CurrentParty,
@@ -129,39 +161,39 @@ async def send_message(
     return created(message_out(message), f"/v1/messages/{message.id}", result.replayed)
 
 
-@router.get("/messages", responses=_PROBLEMS)
+@router.get("/messages")
 def list_messages(
     party: CurrentParty,
     request: Request,
     box: Literal["inbox", "sent"] = "inbox",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[MessageOut]:
     """Your received (``inbox``) or sent (``sent``) messages, newest first."""
     views = services(request).messages.list_messages(party, box, limit, offset)
     return [message_out(v) for v in views]
 
 
-@router.get("/messages/{message_id}", responses=_PROBLEMS)
+@router.get("/messages/{message_id}", responses=responses(404, s404=_NOT_YOURS))
 def get_message(message_id: str, party: CurrentParty, request: Request) -> MessageOut:
     """A message you sent or received, with its receipt times."""
     return message_out(services(request).messages.get(party, message_id))
 
 
-@router.post("/messages/{message_id}/read", responses=_PROBLEMS)
+@router.post("/messages/{message_id}/read", responses=responses(404, s404=_TO_YOU))
 def read_message(message_id: str, party: CurrentParty, request: Request) -> MessageOut:
     """Mark a message sent to you as read (the sender is told); again is a no-op."""
     return message_out(services(request).messages.mark_read(party, message_id))
 
 
-@router.post("/messages/{message_id}/acknowledge", responses=_PROBLEMS)
+@router.post("/messages/{message_id}/acknowledge", responses=responses(404, s404=_TO_YOU))
 def acknowledge_message(message_id: str, party: CurrentParty, request: Request) -> MessageOut:
     """Acknowledge a message sent to you: the sender gets a signed receipt. Again is a
     no-op that returns the same times."""
     return message_out(services(request).messages.acknowledge(party, message_id))
 
 
-@router.get("/threads/{thread_id}", responses=_PROBLEMS)
+@router.get("/threads/{thread_id}", responses=responses(404, s404="No such thread of yours"))
 def get_thread(thread_id: str, party: CurrentParty, request: Request) -> list[MessageOut]:
     """A thread's messages, oldest first (you are one of its two parties)."""
     return [message_out(v) for v in services(request).messages.thread(party, thread_id)]

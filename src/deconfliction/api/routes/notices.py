@@ -8,7 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from deconfliction.api.auth import CurrentParty, services
+from deconfliction.api.body import ContractRoute
+from deconfliction.api.problems import responses
 from deconfliction.api.schemas import (
+    MAX_OFFSET,
     CancelIn,
     ConflictFeature,
     DecisionOut,
@@ -31,22 +34,31 @@ from deconfliction.notices.model import (
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/notices", tags=["notices"])
+router = APIRouter(prefix="/v1/notices", tags=["notices"], route_class=ContractRoute)
 
-_PROBLEMS: dict[int | str, dict[str, object]] = {
-    401: {"description": "No or wrong bearer token"},
-    404: {"description": "No such notice of yours"},
-    409: {"description": "Stale version, reused idempotency key, or not allowed in this state"},
-    422: {"description": "Invalid input (problem+json says what and where)"},
-}
-
-
-_DECISION_PROBLEMS: dict[int | str, dict[str, object]] = {
-    401: {"description": "No or wrong bearer token"},
-    403: {"description": "Approving or rejecting needs an authority"},
-    404: {"description": "No such notice awaiting your decision"},
-    409: {"description": "You decided otherwise already, or the notice is over"},
-    422: {"description": "Invalid input (a rejection needs a reason)"},
+_NOT_YOURS = "No such notice of yours"
+_FILER = "Observers do not file notices"
+_DECISIONS = responses(
+    403,
+    404,
+    409,
+    s403="Approving or rejecting needs an authority",
+    s404="No such notice awaiting your decision",
+    s409="You decided otherwise already, or the notice is over",
+)
+_FILED_LINKS = {
+    "GetNotice": {
+        "operationRef": "#/paths/~1v1~1notices~1{notice_id}/get",
+        "parameters": {"notice_id": "$response.body#/notice/id"},
+    },
+    "GetNoticeConflicts": {
+        "operationRef": "#/paths/~1v1~1notices~1{notice_id}~1conflicts/get",
+        "parameters": {"notice_id": "$response.body#/notice/id"},
+    },
+    "CancelNotice": {
+        "operationRef": "#/paths/~1v1~1notices~1{notice_id}~1cancel/post",
+        "parameters": {"notice_id": "$response.body#/notice/id"},
+    },
 }
 
 
@@ -57,7 +69,15 @@ def _filing(result: FilingResult) -> FilingOut:
     )
 
 
-@router.post("", status_code=201, response_model=FilingOut, responses=_PROBLEMS)
+@router.post(
+    "",
+    status_code=201,
+    response_model=FilingOut,
+    responses={
+        201: {"description": "Filed (Location: the notice)", "links": _FILED_LINKS},
+        **responses(403, 409, s403=_FILER, s409="Idempotency-Key reused for another notice"),
+    },
+)
 def file_notice(
     body: NoticeIn,
     party: CurrentParty,
@@ -81,26 +101,26 @@ def file_notice(
     return created(_filing(result), f"/v1/notices/{result.notice.id}", result.replayed)
 
 
-@router.get("", responses=_PROBLEMS)
+@router.get("")
 def list_notices(
     party: CurrentParty,
     request: Request,
     state: NoticeState | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[NoticeOut]:
     """Your own notices, newest first."""
     views = services(request).notices.list_notices(party, state, limit, offset)
     return [notice_out(v) for v in views]
 
 
-@router.get("/{notice_id}", responses=_PROBLEMS)
+@router.get("/{notice_id}", responses=responses(404, s404=_NOT_YOURS))
 def get_notice(notice_id: str, party: CurrentParty, request: Request) -> NoticeOut:
     """One of your notices (another party's reads as 404)."""
     return notice_out(services(request).notices.get(party, notice_id))
 
 
-@router.get("/{notice_id}/conflicts", responses=_PROBLEMS)
+@router.get("/{notice_id}/conflicts", responses=responses(404, s404=_NOT_YOURS))
 def notice_conflicts(
     notice_id: str, party: CurrentParty, request: Request
 ) -> list[ConflictFeature]:
@@ -108,7 +128,12 @@ def notice_conflicts(
     return [conflict_feature(c) for c in services(request).notices.conflicts_of(party, notice_id)]
 
 
-@router.put("/{notice_id}", responses=_PROBLEMS)
+@router.put(
+    "/{notice_id}",
+    responses=responses(
+        403, 404, 409, s403=_FILER, s404=_NOT_YOURS, s409="Stale version, or the notice is over"
+    ),
+)
 def modify_notice(
     notice_id: str, body: NoticeModifyIn, party: CurrentParty, request: Request
 ) -> FilingOut:
@@ -118,7 +143,10 @@ def modify_notice(
     return _filing(svc.notices.modify(party, notice_id, body.version, draft))
 
 
-@router.post("/{notice_id}/cancel", responses=_PROBLEMS)
+@router.post(
+    "/{notice_id}/cancel",
+    responses=responses(404, 409, s404=_NOT_YOURS, s409="Stale version, or over already"),
+)
 def cancel_notice(
     notice_id: str, party: CurrentParty, request: Request, body: CancelIn | None = None
 ) -> NoticeOut:
@@ -127,20 +155,20 @@ def cancel_notice(
     return notice_out(services(request).notices.cancel(party, notice_id, version))
 
 
-@router.post("/{notice_id}/acknowledge", responses=_DECISION_PROBLEMS)
+@router.post("/{notice_id}/acknowledge", responses=_DECISIONS)
 def acknowledge_notice(notice_id: str, party: CurrentParty, request: Request) -> DecisionOut:
     """Acknowledge another party's notice delivered to you under an agreement that
     requires it before activation; acknowledging again is a no-op."""
     return decision_out(services(request).lifecycle.acknowledge(party, notice_id))
 
 
-@router.post("/{notice_id}/approve", responses=_DECISION_PROBLEMS)
+@router.post("/{notice_id}/approve", responses=_DECISIONS)
 def approve_notice(notice_id: str, party: CurrentParty, request: Request) -> DecisionOut:
     """Approve, as an authority, a notice inside your areas; approving again is a no-op."""
     return decision_out(services(request).lifecycle.approve(party, notice_id))
 
 
-@router.post("/{notice_id}/reject", responses=_DECISION_PROBLEMS)
+@router.post("/{notice_id}/reject", responses=_DECISIONS)
 def reject_notice(
     notice_id: str, body: RejectIn, party: CurrentParty, request: Request
 ) -> DecisionOut:

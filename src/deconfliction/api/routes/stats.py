@@ -8,10 +8,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from deconfliction.api.auth import CurrentParty, services
+from deconfliction.api.body import ContractRoute
 
 __all__ = ["PairStatsOut", "router"]
 
-router = APIRouter(prefix="/v1/stats", tags=["stats"])
+router = APIRouter(prefix="/v1/stats", tags=["stats"], route_class=ContractRoute)
 
 
 class PairStatsOut(BaseModel):
@@ -34,7 +35,7 @@ class PairStatsOut(BaseModel):
     unacknowledged: int = Field(description="Items whose last tier expired unacknowledged.")
 
 
-@router.get("", responses={401: {"description": "No or wrong bearer token"}})
+@router.get("")
 def pair_stats(party: CurrentParty, request: Request) -> list[PairStatsOut]:
     """Statistics of every pair you are in, both directions (only yours)."""
     return [PairStatsOut(**asdict(row)) for row in services(request).stats.pairs(party)]

@@ -42,7 +42,9 @@ from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 
 from deconfliction.api.auth import CurrentParty, services, websocket_party
+from deconfliction.api.body import ContractRoute
 from deconfliction.api.problems import problem_document
+from deconfliction.api.schemas import MAX_SEQ
 from deconfliction.api.services import Services
 from deconfliction.bus import BusClosedError
 from deconfliction.delivery.stream import CARRIERS, EventCache, EventPage, EventReads
@@ -51,7 +53,7 @@ from deconfliction.parties import PartyRef
 
 __all__ = ["AUTH_TIMEOUT_S", "MAX_UNACKED", "RECHECK_S", "SEND_BUFFER", "SEND_TIMEOUT_S", "router"]
 
-router = APIRouter(tags=["delivery"])
+router = APIRouter(tags=["delivery"], route_class=ContractRoute)
 
 SEND_BUFFER = 256
 """Events a connection reads ahead of its client, at most."""
@@ -88,7 +90,7 @@ class EventsOut(BaseModel):
 async def poll_events(
     party: CurrentParty,
     request: Request,
-    after: Annotated[int, Query(ge=0, description="The last seq you have.")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ, description="The last seq you have.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S, description="Long poll, seconds.")] = 0,
 ) -> EventsOut:

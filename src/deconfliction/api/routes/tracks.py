@@ -36,7 +36,8 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
 from deconfliction.api.auth import CurrentParty, services, websocket_party
-from deconfliction.api.problems import problem_document
+from deconfliction.api.body import ContractRoute
+from deconfliction.api.problems import problem_document, responses
 from deconfliction.api.services import Services
 from deconfliction.errors import (
     DeconflictionError,
@@ -48,7 +49,7 @@ from deconfliction.tracks.service import BatchReport
 
 __all__ = ["AUTH_TIMEOUT_S", "router"]
 
-router = APIRouter(prefix="/v1/tracks", tags=["tracks"])
+router = APIRouter(prefix="/v1/tracks", tags=["tracks"], route_class=ContractRoute)
 
 AUTH_TIMEOUT_S = 10.0
 """Seconds a WebSocket client without an Authorization header has to send its token."""
@@ -128,7 +129,7 @@ def report_out(report: BatchReport) -> TrackReportOut:
     )
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, responses=responses(403, s403="Observers report no aircraft"))
 def report_tracks(body: TrackBatchIn, party: CurrentParty, request: Request) -> TrackReportOut:
     """Report states of your own aircraft; every row is accepted or refused on its own."""
     return report_out(services(request).tracks.report(party, body.states))
