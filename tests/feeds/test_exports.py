@@ -8,7 +8,21 @@ import pytest
 
 import deconfliction.feeds
 
-MODULES = ["airspace", "arcs", "geojson_zones", "limits", "openair", "rings", "sbs1", "traffic"]
+MODULES = [
+    "airspace",
+    "arcs",
+    "asterix",
+    "beast",
+    "geojson_zones",
+    "limits",
+    "live",
+    "modes",
+    "openair",
+    "repair",
+    "rings",
+    "sbs1",
+    "traffic",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -14,6 +14,7 @@ def build() -> typer.Typer:
         check,
         demo,
         detect,
+        feed,
         journal,
         party,
         replay,
@@ -38,4 +39,5 @@ def build() -> typer.Typer:
     app.command("detect")(detect.detect)
     app.command("check")(check.check)
     app.command("replay")(replay.replay)
+    app.command("feed")(feed.feed)
     return app

@@ -2,7 +2,8 @@
 
 Airspace (zones-to-be) from OpenAIR and GeoJSON files becomes
 :class:`~deconfliction.feeds.airspace.AirspaceRecord` s, with per-record errors beside
-the good records; aircraft states from CSV replays and SBS-1 BaseStation lines become
+the good records; aircraft states from CSV replays, SBS-1 BaseStation lines, Mode S
+frames (Beast, AVR) and ASTERIX records become
 :class:`~deconfliction.feeds.traffic.AircraftState` s.
 
 =====================  ==========================================================
@@ -17,6 +18,10 @@ module                 what
 ``geojson_zones``      GeoJSON FeatureCollections of zones (FIRs, generic)
 ``traffic``            ``AircraftState`` and the CSV replay reader, in ticks
 ``sbs1``               SBS-1 BaseStation lines merged per aircraft into states
+``modes``              Mode S extended squitter (ADS-B) frames, CPR, into states
+``beast``              Beast binary and AVR text streams of Mode S frames
+``asterix``            ASTERIX CAT021 and CAT062 records into states (libasterix)
+``live``               live sources (TCP, UDP) read with reconnection and backoff
 =====================  ==========================================================
 """
 

@@ -26,6 +26,7 @@ True
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -33,9 +34,10 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from deconfliction.core.units import FOOT_M, Seconds, feet_to_metres, knots_to_mps
 from deconfliction.feeds.traffic import AircraftState
 
-__all__ = ["Sbs1Decoder"]
+__all__ = ["Sbs1Decoder", "Sbs1Stream"]
 
 _FIELDS = 22
+_MAX_LINE = 1024
 _FEET_PER_MINUTE_MPS = FOOT_M / 60.0
 _MESSAGE_KINDS = {"MSG", "SEL", "ID", "AIR", "STA", "CLK"}
 
@@ -149,3 +151,41 @@ class Sbs1Decoder:
         )
         self.states[icao] = state
         return state
+
+
+class Sbs1Stream:
+    """The port 30003 byte stream, cut into lines for a :class:`Sbs1Decoder`, in pieces as
+    they arrive (a line may straddle two reads). ``messages`` counts lines; ``dropped``
+    the unreadable ones and the message kinds passed over."""
+
+    def __init__(self, decoder: Sbs1Decoder | None = None) -> None:
+        self.decoder = decoder or Sbs1Decoder()
+        self._buffer = b""
+
+    @property
+    def messages(self) -> int:
+        return self.decoder.lines
+
+    @property
+    def dropped(self) -> Counter[str]:
+        return +Counter(
+            {
+                "unreadable SBS-1 line": self.decoder.bad_lines,
+                "other message kind": self.decoder.ignored_lines,
+            }
+        )
+
+    def restart(self) -> None:
+        """A new connection: a line cut off by the one before is dropped."""
+        self._buffer = b""
+
+    def feed(self, data: bytes, at: datetime) -> list[AircraftState]:
+        """Take the next bytes of the stream; the states completed (their time is the
+        line's own; ``at`` is not used)."""
+        *lines, self._buffer = (self._buffer + data).split(b"\n")
+        if len(self._buffer) > _MAX_LINE:
+            self.decoder.lines += 1
+            self.decoder.bad_lines += 1
+            self._buffer = b""
+        text = (line.decode("ascii", "replace") for line in lines if line.strip())
+        return list(self.decoder.decode(text))
