@@ -7,13 +7,17 @@ projected onto it, and
 
 * horizontally the pair is inside while ``|d + w t|² < R²``, a quadratic in ``t``
   solved in the cancellation-free form (roots ``q/a`` and ``c/q``);
-* vertically while ``|dz + dvs t| < H``;
+* vertically while ``|dz + dvs t| < H``; when the prediction model gives floors, a
+  descent levels off at its floor: the aircraft lands there (at its ``brk``, see
+  :mod:`~deconfliction.tactical.model`) and from then on takes no part, so the
+  vertical interval ends at the pair's first landing;
 * it is in **conflict** when the two intervals overlap in ``[tin, tout)`` with
   ``tout > 0`` and ``tin < T``; **los** when ``tin < 0`` (inside both now).
 
 ``R`` and ``H`` are the larger of the pair's protected zones, less
-:data:`SEPARATION_TOLERANCE_M`: two aircraft exactly ``H`` apart and level (adjacent
-flight levels) are separated, and so are pairs that differ from that by
+:data:`SEPARATION_TOLERANCE_M` (and ``H`` less the model's altitude quantum): two
+aircraft exactly ``H`` apart and level (adjacent flight levels) are separated, and so
+are pairs that differ from that by
 floating-point noise. Relative speeds below :data:`STILL_MPS` count as no relative
 motion (the intervals are then all or nothing).
 
@@ -32,6 +36,7 @@ import numpy as np
 from deconfliction.tactical.backend import ArrayBackend
 from deconfliction.tactical.conflicts import ConflictSet
 from deconfliction.tactical.kinematics import Motion
+from deconfliction.tactical.model import floors, landing_s, level
 from deconfliction.tactical.params import DetectionParams
 from deconfliction.tactical.state import TrafficState
 
@@ -48,7 +53,9 @@ class Fleet:
     """One array per per-aircraft quantity, on a backend: ECEF ground position ``p*``
     (m), velocity ``v*`` (m/s) and unit normal ``u*``; altitude ``alt`` (m), vertical
     speed ``vs`` (m/s), ground speed ``gs`` (m/s), the protected zone ``rpz``/``hpz``
-    (m, overrides applied) and the party code."""
+    (m, overrides applied, ``hpz`` less the altitude quantum) and the party code;
+    when the model gives floors, ``brk``: when a descent reaches the floor and the
+    aircraft lands (s from now; ``inf`` when it does not descend), else ``None``."""
 
     backend: ArrayBackend
     px: Array
@@ -66,14 +73,21 @@ class Fleet:
     rpz: Array
     hpz: Array
     party: Array
+    brk: Array | None = None
 
     @classmethod
     def build(cls, state: TrafficState, params: DetectionParams, backend: ArrayBackend) -> Fleet:
         """The fleet of ``state`` under ``params`` on ``backend``."""
+        model = params.model
         motion = Motion.of(state.lon, state.lat, state.gs_mps, state.trk_deg)
         rpz = _zone(state.rpz_m, params.rpz_m, len(state))
         hpz = _zone(state.hpz_m, params.hpz_m, len(state))
+        if model.altitude_quantum_m > 0.0:
+            hpz = np.maximum(hpz - model.altitude_quantum_m, 0.0)
+        vs = level(state.vs_mps, model)
+        floor = floors(state, model)
         put = backend.to_device
+        brk = None if floor is None else put(landing_s(state.alt_m, vs, floor))
 
         def column(a: np.ndarray[Any, Any], k: int) -> Any:
             return put(np.ascontiguousarray(a[:, k]))
@@ -91,11 +105,12 @@ class Fleet:
             uy=column(u, 1),
             uz=column(u, 2),
             alt=put(state.alt_m),
-            vs=put(state.vs_mps),
+            vs=put(vs),
             gs=put(state.gs_mps),
             rpz=put(rpz),
             hpz=put(hpz),
             party=put(state.party),
+            brk=brk,
         )
 
     def __len__(self) -> int:
@@ -119,6 +134,8 @@ def encounters(fleet: Fleet, i: Array, j: Array, lookahead_s: float) -> Conflict
     # Vertical first: it needs the fewest gathers and settles most candidates.
     h = xp.maximum(f.hpz[i], f.hpz[j]) - SEPARATION_TOLERANCE_M
     tv1, tv2 = _vertical_interval(xp, f.alt[j] - f.alt[i], f.vs[j] - f.vs[i], h)
+    if f.brk is not None:  # neither takes part once landed
+        tv2 = xp.minimum(tv2, xp.minimum(f.brk[i], f.brk[j]))
     near = xp.flatnonzero((tv1 < tv2) & (tv2 > 0.0) & (tv1 < lookahead_s))
     i, j, tv1, tv2 = i[near], j[near], tv1[near], tv2[near]
     ux, uy, uz = f.ux[i] + f.ux[j], f.uy[i] + f.uy[j], f.uz[i] + f.uz[j]

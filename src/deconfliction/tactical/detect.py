@@ -20,6 +20,7 @@ from __future__ import annotations
 from deconfliction.tactical.backend import CPU, ArrayBackend
 from deconfliction.tactical.conflicts import ConflictSet
 from deconfliction.tactical.cpa import Fleet, encounters
+from deconfliction.tactical.model import taking_part
 from deconfliction.tactical.params import DetectionParams
 from deconfliction.tactical.pruning import candidate_pairs
 from deconfliction.tactical.state import TrafficState
@@ -41,6 +42,9 @@ def detect(
     (default: the backend's).
     """
     params = params or DetectionParams()
+    rows = taking_part(state, params.model)
+    if rows is not None:  # aircraft on the ground take no part
+        return detect(state.take(rows), params, backend, chunk_pairs=chunk_pairs).of_rows(rows)
     fleet = Fleet.build(state, params, backend)
     parts = [
         encounters(fleet, i, j, params.lookahead_s)

@@ -13,6 +13,7 @@ import numpy as np
 from deconfliction.tactical.backend import CPU, ArrayBackend
 from deconfliction.tactical.conflicts import ConflictSet
 from deconfliction.tactical.cpa import Fleet, encounters
+from deconfliction.tactical.model import taking_part
 from deconfliction.tactical.params import DetectionParams
 from deconfliction.tactical.state import TrafficState
 
@@ -28,6 +29,10 @@ def detect_all_pairs(
 ) -> ConflictSet:
     """The conflicts of ``state``, testing every pair of different parties."""
     params = params or DetectionParams()
+    rows = taking_part(state, params.model)
+    if rows is not None:  # aircraft on the ground take no part
+        found = detect_all_pairs(state.take(rows), params, backend, block_pairs=block_pairs)
+        return found.of_rows(rows)
     fleet = Fleet.build(state, params, backend)
     xp = backend.xp
     n = len(state)

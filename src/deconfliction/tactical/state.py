@@ -18,6 +18,9 @@ field       unit     meaning
 ``vs_mps``  m/s      vertical speed, positive up
 ``rpz_m``   m        optional per-aircraft protected-zone radius (NaN: the default)
 ``hpz_m``   m        optional per-aircraft protected-zone half-height (NaN: default)
+``floor_m`` m        optional floor under each aircraft (NaN: the model's floor)
+``on_ground`` —      optional: reported on the ground (no part in track-track
+                     prediction)
 ==========  =======  ===========================================================
 
 A state with a bad row is refused with a :class:`~deconfliction.errors.ValidationError`
@@ -48,6 +51,7 @@ from deconfliction.errors import ValidationError
 __all__ = [
     "MAX_GROUND_SPEED_MPS",
     "MAX_VERTICAL_SPEED_MPS",
+    "BoolArray",
     "FloatArray",
     "IntArray",
     "RowRejection",
@@ -59,6 +63,7 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 StrArray = npt.NDArray[np.str_]
+BoolArray = npt.NDArray[np.bool_]
 
 MAX_GROUND_SPEED_MPS = 1_000.0
 MAX_VERTICAL_SPEED_MPS = 300.0
@@ -88,6 +93,8 @@ class TrafficState:
     vs_mps: FloatArray
     rpz_m: FloatArray | None = None
     hpz_m: FloatArray | None = None
+    floor_m: FloatArray | None = None
+    on_ground: BoolArray | None = None
 
     def __post_init__(self) -> None:
         for name, value in _coerce({f.name: getattr(self, f.name) for f in fields(self)}).items():
@@ -107,7 +114,7 @@ class TrafficState:
 
 _FIELDS = tuple(f.name for f in fields(TrafficState))
 _FLOATS = ("lon", "lat", "alt_m", "gs_mps", "trk_deg", "vs_mps")
-_OPTIONAL = ("rpz_m", "hpz_m")
+_OPTIONAL = ("rpz_m", "hpz_m", "floor_m")
 
 
 def _pick(array: Any, index: np.ndarray[Any, Any]) -> Any:
@@ -118,7 +125,7 @@ def _column(name: str, values: Any, dtype: type[Any]) -> np.ndarray[Any, Any]:
     try:
         array = np.array(values, dtype=dtype, copy=True)
     except (TypeError, ValueError) as exc:
-        kind = "numbers" if dtype is np.float64 else "integers" if dtype is np.int64 else "text"
+        kind = {np.float64: "numbers", np.int64: "integers", np.bool_: "flags"}.get(dtype, "text")
         raise ValidationError(
             f"column {name} holds values that are not {kind}: {exc}; fix the column",
             column=name,
@@ -137,6 +144,8 @@ def _coerce(columns: dict[str, Any]) -> dict[str, Any]:
     for name in _OPTIONAL:
         value = columns.get(name)
         out[name] = None if value is None else _column(name, value, np.float64)
+    flags = columns.get("on_ground")
+    out["on_ground"] = None if flags is None else _column("on_ground", flags, np.bool_)
     n = out["ids"].shape[0]
     for name, array in out.items():
         if array is not None and array.shape[0] != n:
@@ -207,7 +216,7 @@ def _rejections(columns: Any) -> tuple[RowRejection, ...]:
             f"vertical speed {{value}} m/s is beyond ±{MAX_VERTICAL_SPEED_MPS:.0f} m/s; "
             "speeds are metres per second",
         )
-        for name in _OPTIONAL:
+        for name in ("rpz_m", "hpz_m"):
             values = getattr(columns, name)
             if values is not None:
                 _range_check(
@@ -258,6 +267,8 @@ class _Columns:
     vs_mps: FloatArray
     rpz_m: FloatArray | None
     hpz_m: FloatArray | None
+    floor_m: FloatArray | None
+    on_ground: BoolArray | None
 
 
 def row_rejections(
@@ -272,6 +283,8 @@ def row_rejections(
     vs_mps: npt.ArrayLike,
     rpz_m: npt.ArrayLike | None = None,
     hpz_m: npt.ArrayLike | None = None,
+    floor_m: npt.ArrayLike | None = None,
+    on_ground: npt.ArrayLike | None = None,
 ) -> tuple[RowRejection, ...]:
     """Every row that :class:`TrafficState` would refuse, and why (empty when all are good).
 
@@ -294,6 +307,8 @@ def accept_rows(
     vs_mps: npt.ArrayLike,
     rpz_m: npt.ArrayLike | None = None,
     hpz_m: npt.ArrayLike | None = None,
+    floor_m: npt.ArrayLike | None = None,
+    on_ground: npt.ArrayLike | None = None,
 ) -> tuple[TrafficState, tuple[RowRejection, ...]]:
     """The state of the valid rows, and the rejection of every other row.
 
