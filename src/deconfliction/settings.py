@@ -9,7 +9,12 @@ from dataclasses import dataclass, fields
 from deconfliction.agreements.terms import DEFAULT_ACK_DEADLINES_S, AckDeadlines
 from deconfliction.core.footprint import DEFAULT_MAX_AREA_M2, MAX_VERTICES, FootprintLimits
 from deconfliction.errors import ValidationError
-from deconfliction.tactical.params import DEFAULT_HPZ_M, DEFAULT_LOOKAHEAD_S, DEFAULT_RPZ_M
+from deconfliction.tactical.params import (
+    DEFAULT_HPZ_M,
+    DEFAULT_LOOKAHEAD_S,
+    DEFAULT_RPZ_M,
+    PredictionModel,
+)
 
 __all__ = ["DEFAULT_DATABASE_URL", "Settings"]
 
@@ -74,6 +79,23 @@ class Settings:
     pair of parties in turn (one write of every pair still goes out), and the parties
     whose writes wait get a ``tracks.shed`` event; 0: 80 % of ``track_tick_s`` (of 1 s
     when there is no tick loop)."""
+    # Issue 9: prediction model (see README, "Tactical alerts on real feeds")
+    track_floor_m: float = 0.0
+    """Floor under aircraft where the feed gives none, metres above mean sea level (the
+    feed's own reports lower it where they read lower; see ``deconfliction.tracks.floors``).
+    Descents are predicted to land there."""
+    track_altitude_quantum_m: float = 7.62
+    """Altitude resolution of the feeds (25 ft): separated vertically when |dz| >= H - q."""
+    track_level_vs_mps: float = 0.5
+    """Vertical speeds within this band (m/s) are level flight (64 ft/min feed steps)."""
+    track_ground_height_m: float = 30.48
+    track_takeoff_speed_mps: float = 30.0
+    """Within this height of its floor (m) and slower than this speed (m/s) an aircraft is
+    on the ground and takes no part in track-track prediction."""
+    track_gate_speed_mps: float = 600.0
+    track_gate_vs_mps: float = 200.0
+    """Plausibility gate: a state implying a move faster than these from the aircraft's
+    last accepted state (horizontally, vertically; m/s) is suspect, not predicted from."""
     tactical_device: str = "cpu"
     """Where the tactical engine's pairwise work runs: cpu, gpu (CuPy) or auto."""
     # Issue 12: transparency log
@@ -81,6 +103,17 @@ class Settings:
     """Seconds between scheduled checkpoints of the journal's Merkle tree (made only when
     entries came since the last, and counted from the first entry for the first one);
     0 or less: only on demand."""
+
+    @property
+    def prediction_model(self) -> PredictionModel:
+        """The prediction model for the feeds of this deployment."""
+        return PredictionModel(
+            floor_m=self.track_floor_m,
+            altitude_quantum_m=self.track_altitude_quantum_m,
+            level_vs_mps=self.track_level_vs_mps,
+            ground_height_m=self.track_ground_height_m,
+            takeoff_speed_mps=self.track_takeoff_speed_mps,
+        )
 
     @property
     def footprint_limits(self) -> FootprintLimits:

@@ -239,8 +239,3 @@ def test_found_rows_are_those_of_the_whole_state() -> None:
 def test_a_bad_model_is_refused(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         PredictionModel(**kwargs)  # type: ignore[arg-type]
-
-
-def test_a_quantum_as_large_as_the_half_height_is_refused() -> None:
-    with pytest.raises(ValidationError, match="smaller than the half-height"):
-        DetectionParams(hpz_m=7.0, model=FEED_MODEL)

@@ -233,8 +233,8 @@ def test_a_loss_of_separation_is_news_at_once(
 ) -> None:
     head_on(tracks, clock, parties)
     tracks.run_tick()
-    clock.advance(timedelta(seconds=5))
-    near, _ = east_of(2.0, 49.0, 5_000.0)
+    clock.advance(timedelta(seconds=55))  # closing at 400 m/s: 8 km apart, inside
+    near, _ = east_of(2.0, 49.0, 30_000.0 - 200.0 * 55)
     report(tracks, parties["Bravo"], state("BX1", clock, near, trk_deg=270.0))
     assert tracks.run_tick().updated == 1
     update = json.loads(events(database, parties["Alpha"])[-1].payload)
@@ -378,7 +378,8 @@ def test_a_failing_stage_is_logged_and_the_others_go_on(
         raise RuntimeError("bad volume")
 
     monkeypatch.setattr(service_module, "track_volume", broken)
-    report(tracks, parties["Bravo"], state("BX1", clock, 2.9, trk_deg=90.0))  # away from a1
+    b_lon, _ = east_of(2.0, 49.0, 30_000.0)
+    report(tracks, parties["Bravo"], state("BX1", clock, b_lon, trk_deg=90.0))  # turns away
     with caplog.at_level(logging.ERROR, logger=service_module.__name__):
         reports = [tracks.run_tick() for _ in range(SETTINGS.track_resolve_ticks)]
     assert all(r.failed == ("track-volume", "nonconforming") for r in reports)

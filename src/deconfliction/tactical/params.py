@@ -125,8 +125,3 @@ class DetectionParams:
             ):
                 raise ValidationError(f"{name} must be a positive number of {unit}, not {value!r}")
             object.__setattr__(self, name, float(value))
-        if self.model.altitude_quantum_m >= self.hpz_m:
-            raise ValidationError(
-                f"the altitude quantum {self.model.altitude_quantum_m} m must be smaller "
-                f"than the half-height hpz_m {self.hpz_m} m"
-            )

@@ -4,10 +4,12 @@ One row is a JSON object::
 
     {"id": "4b1814", "time": "2026-03-02T08:00:00Z", "lat": 47.45, "lon": 8.56,
      "alt_m": 3048.0, "gs_mps": 180.0, "trk_deg": 270.0, "vs_mps": -5.0,
-     "notice": "ntc_..."}
+     "notice": "ntc_...", "on_ground": false}
 
 ``time`` is RFC 3339 with an offset; ``notice`` (optional) tags the aircraft with one of
-the party's own notices, whose volumes it must stay in (conformance). Units are SI:
+the party's own notices, whose volumes it must stay in (conformance); ``on_ground``
+(optional, default false) says the feed reports it on the ground: it then takes no part
+in track-track prediction, and its altitude tells the floor there. Units are SI:
 degrees, metres, metres per second, track in degrees true.
 
 :func:`read_batch` keeps the good rows and says, for every other row, its index and what
@@ -44,7 +46,7 @@ __all__ = ["FIELDS", "MAX_ID_LENGTH", "OPTIONAL_FIELDS", "TrackBatch", "read_bat
 
 FIELDS = ("id", "time", "lat", "lon", "alt_m", "gs_mps", "trk_deg", "vs_mps")
 """The fields every row must have."""
-OPTIONAL_FIELDS = ("notice",)
+OPTIONAL_FIELDS = ("notice", "on_ground")
 MAX_ID_LENGTH = 40
 """Longest aircraft id (and notice id), characters."""
 
@@ -68,6 +70,7 @@ class TrackBatch:
     trk_deg: FloatArray
     vs_mps: FloatArray
     notice: tuple[str | None, ...]
+    on_ground: npt.NDArray[np.bool_]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -86,6 +89,7 @@ class TrackBatch:
             self.trk_deg[index],
             self.vs_mps[index],
             tuple(self.notice[k] for k in index.tolist()),
+            self.on_ground[index],
         )
 
 
@@ -96,6 +100,7 @@ class _Parsed:
     time_s: float
     numbers: list[float]
     notice: str | None
+    on_ground: bool
 
 
 def _text(value: object, name: str) -> tuple[str | None, str | None]:
@@ -152,9 +157,12 @@ def _parse(index: int, row: object) -> tuple[_Parsed | None, list[str]]:
         notice, why = _text(notice, "notice")
         if why:
             reasons.append(why)
+    on_ground = row.get("on_ground", False)
+    if not isinstance(on_ground, bool):
+        reasons.append(f"on_ground must be true or false, not {on_ground!r}")
     if ident is None or moment is None or len(numbers) != len(_NUMBERS):
         return None, reasons
-    return _Parsed(index, ident, moment.timestamp(), numbers, notice), reasons
+    return _Parsed(index, ident, moment.timestamp(), numbers, notice, on_ground is True), reasons
 
 
 def read_batch(
@@ -219,6 +227,7 @@ def read_batch(
         np.mod(np.where(np.isfinite(trk), trk, 0.0), 360.0),  # bad rows are dropped
         vs,
         tuple(p.notice for p in parsed),
+        np.array([p.on_ground for p in parsed], dtype=bool),
     ).take(good)
     rejected = tuple(
         RowRejection(row, ids.get(row, ""), "; ".join(reasons[row])) for row in sorted(reasons)

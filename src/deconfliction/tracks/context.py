@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -62,7 +63,9 @@ class TickContext:
                 Agreement.party_a_id, Agreement.party_b_id, Agreement.version, Agreement.terms
             ).where(Agreement.party_a_id.in_({a for a, _, _ in missing}))
             for a, b, v, text in session.execute(query):
-                self._terms[(a, b, v)] = Terms.from_json(json.loads(text)).separation
+                agreed = Terms.from_json(json.loads(text)).separation
+                # The deployment's prediction model reads every party's feed.
+                self._terms[(a, b, v)] = replace(agreed, model=self.default.model)
         used = {(a, b, v) for a, b, v in rows}
         self._terms = {k: p for k, p in self._terms.items() if k in used}
         return Separation(self.default, {(a, b): self._terms[(a, b, v)] for a, b, v in rows})

@@ -70,6 +70,8 @@ from deconfliction.tactical import (
     intrusions,
     nonconformance,
 )
+from deconfliction.tactical.model import floors, level, predicted_alt
+from deconfliction.tactical.params import EXACT, PredictionModel
 from deconfliction.tactical.state import FloatArray, IntArray, TrafficState
 from deconfliction.tracks.crowds import Crowds, find_crowds, pairs_around
 from deconfliction.tracks.reckoning import advance
@@ -141,6 +143,7 @@ class Separation:
             pick([p.rpz_m for p in chosen]),
             pick([p.hpz_m for p in chosen]),
             pick([p.lookahead_s for p in chosen]),
+            self.default.model,
         )
 
 
@@ -269,17 +272,24 @@ def _now(snapshot: Snapshot) -> datetime:
     return datetime.fromtimestamp(snapshot.time_s, UTC)
 
 
-def _points(state: TrafficState, rows: np.ndarray, dt_s: np.ndarray) -> list[Point]:
+def _points(
+    state: TrafficState, rows: np.ndarray, dt_s: np.ndarray, model: PredictionModel = EXACT
+) -> list[Point]:
+    """Where the aircraft of ``rows`` are ``dt_s`` from now, altitudes as ``model``
+    predicts them (level in the dead band, descents stopped at the floor)."""
+    vs = level(state.vs_mps[rows], model)
     at = advance(
         state.lon[rows],
         state.lat[rows],
         state.alt_m[rows],
         state.gs_mps[rows],
         state.trk_deg[rows],
-        state.vs_mps[rows],
+        vs,
         dt_s,
     )
-    return list(zip(at.lon.tolist(), at.lat.tolist(), at.alt_m.tolist(), strict=True))
+    floor = floors(state, model)
+    alt = predicted_alt(state.alt_m[rows], vs, None if floor is None else floor[rows], dt_s)
+    return list(zip(at.lon.tolist(), at.lat.tolist(), alt.tolist(), strict=True))
 
 
 def track_track(
@@ -387,8 +397,8 @@ def _pair_findings(
     swap = state.ids[pairs.i] > state.ids[pairs.j]
     first = np.where(swap, pairs.j, pairs.i)
     second = np.where(swap, pairs.i, pairs.j)
-    at_first = _points(state, first, pairs.tcpa)
-    at_second = _points(state, second, pairs.tcpa)
+    at_first = _points(state, first, pairs.tcpa, params.model)
+    at_second = _points(state, second, pairs.tcpa, params.model)
     ids, party, notice = state.ids, state.party, snapshot.notice
     columns = zip(
         first.tolist(),

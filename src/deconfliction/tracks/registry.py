@@ -35,6 +35,7 @@ lock around it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -100,6 +101,7 @@ class TrackRegistry:
         self._notice: list[str | None] = [None] * capacity
         self._party: IntArray = np.zeros(capacity, dtype=np.int64)
         self._live = np.zeros(capacity, dtype=bool)
+        self._ground = np.zeros(capacity, dtype=bool)
         self._columns: dict[str, FloatArray] = {
             name: np.zeros(capacity, dtype=np.float64) for name in _FLOATS
         }
@@ -150,11 +152,35 @@ class TrackRegistry:
         taken = slots[keep]
         for name in _FLOATS:
             self._columns[name][taken] = getattr(batch, name)[keep]
+        self._ground[taken] = batch.on_ground[keep]
         return tuple(rejected)
 
-    def snapshot(self, now_s: float, max_age_s: float) -> Snapshot:
+    def held(
+        self, party_id: int, ids: Sequence[str], since_s: float
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """The last accepted (time_s, lon, lat, alt_m) of each of ``party_id``'s aircraft
+        ``ids``; NaN where none is held for that party at ``since_s`` or later."""
+        slots = np.array([self._slot.get(i, -1) for i in ids], dtype=np.int64)
+        found = slots >= 0
+        found[found] = (self._party[slots[found]] == party_id) & (
+            self._columns["time_s"][slots[found]] >= since_s
+        )
+        out = []
+        for name in ("time_s", "lon", "lat", "alt_m"):
+            column = np.full(len(ids), np.nan)
+            column[found] = self._columns[name][slots[found]]
+            out.append(column)
+        return out[0], out[1], out[2], out[3]
+
+    def snapshot(
+        self,
+        now_s: float,
+        max_age_s: float,
+        floor_of: Callable[[FloatArray, FloatArray], FloatArray] | None = None,
+    ) -> Snapshot:
         """Every aircraft heard within ``max_age_s`` of ``now_s``, dead-reckoned to
-        ``now_s``; older ones are forgotten. A state that cannot be dead-reckoned into a
+        ``now_s``, with its on-ground flag and, given ``floor_of`` (lon, lat -> metres),
+        the floor under it; older ones are forgotten. A state that cannot be dead-reckoned into a
         valid one (it should not happen: rows are checked on the way in) is left out of
         this tick and logged."""
         c = self._columns
@@ -181,6 +207,8 @@ class TrackRegistry:
             gs_mps=c["gs_mps"][rows],
             trk_deg=at.trk_deg,
             vs_mps=c["vs_mps"][rows],
+            floor_m=None if floor_of is None else floor_of(at.lon, at.lat),
+            on_ground=self._ground[rows],
         )
         if refused:
             _log.warning(
@@ -239,6 +267,7 @@ class TrackRegistry:
         self._notice.extend([None] * (new - old))
         self._party = np.concatenate([self._party, np.zeros(new - old, dtype=np.int64)])
         self._live = np.concatenate([self._live, np.zeros(new - old, dtype=bool)])
+        self._ground = np.concatenate([self._ground, np.zeros(new - old, dtype=bool)])
         for name in _FLOATS:
             self._columns[name] = np.concatenate([self._columns[name], np.zeros(new - old)])
         self._free.extend(range(new - 1, old - 1, -1))

@@ -4,8 +4,10 @@
 or the ``/v1/tracks/stream`` WebSocket) and answers with a per-row report.
 :meth:`TrackService.run_tick` is one tick of the engine at the injected clock's time:
 
-1. the registry's snapshot: the latest state of every aircraft, dead-reckoned to now;
-   states older than ``Settings.track_max_age_s`` age out;
+1. the registry's snapshot: the latest state of every aircraft, dead-reckoned to now,
+   with the floor under it (:mod:`.floors`); states older than
+   ``Settings.track_max_age_s`` age out; suspect aircraft (:mod:`.suspect`) are left
+   out;
 2. one read of the store: separation per pair of parties (agreements), live volumes,
    the volumes of the notices aircraft are tagged with (:mod:`.context`);
 3. the three stages of :mod:`.engine`, each on its own: a stage that fails is logged
@@ -52,7 +54,7 @@ from sqlalchemy.orm import Session
 from deconfliction.clock import Clock
 from deconfliction.delivery.outbox import publish
 from deconfliction.errors import PermissionDeniedError, ValidationError
-from deconfliction.journal.chain import lock_head
+from deconfliction.journal.chain import append, lock_head
 from deconfliction.parties import PartyRef, Role
 from deconfliction.settings import Settings
 from deconfliction.store.database import Database
@@ -83,6 +85,7 @@ from deconfliction.tracks.engine import (
     track_track,
     track_volume,
 )
+from deconfliction.tracks.floors import FloorMap
 from deconfliction.tracks.records import (
     Deadlines,
     open_conflict,
@@ -93,10 +96,14 @@ from deconfliction.tracks.records import (
     update_conflict,
 )
 from deconfliction.tracks.registry import Snapshot, TrackRegistry, TrackView
+from deconfliction.tracks.suspect import SUSPECT_REASON, Gate
 
-__all__ = ["BatchReport", "LiveAlert", "TickReport", "TrackService", "run_ticks"]
+__all__ = ["SUSPECT", "BatchReport", "LiveAlert", "TickReport", "TrackService", "run_ticks"]
 
 _log = logging.getLogger(__name__)
+
+SUSPECT = "track.suspect"
+"""The event (and journal entry) that tells a party one of its aircraft is suspect."""
 
 
 @dataclass(frozen=True)
@@ -180,9 +187,18 @@ class TrackService:
         self._registry = TrackRegistry()
         self._registry_lock = threading.Lock()
         self._tick_lock = threading.Lock()
+        model = settings.prediction_model
         self._context = TickContext(
-            DetectionParams(settings.track_rpz_m, settings.track_hpz_m, settings.track_lookahead_s)
+            DetectionParams(
+                settings.track_rpz_m, settings.track_hpz_m, settings.track_lookahead_s, model
+            )
         )
+        self._floors = FloorMap(settings.track_floor_m, settings.track_ground_height_m)
+        self._gate = Gate(
+            settings.track_gate_speed_mps, settings.track_gate_vs_mps, model.altitude_quantum_m
+        )
+        self._suspect: dict[str, float] = {}  # aircraft -> its last implausible state, s
+        self._held_out: set[str] = set()  # aircraft whose latest state was implausible
         self._policy = Hysteresis(
             settings.track_resolve_ticks,
             settings.track_update_s,
@@ -216,12 +232,67 @@ class TrackService:
             max_age_s=self._settings.track_max_age_s,
         )
         batch, refused = self._check_notices(party, batch)
+        max_age = self._settings.track_max_age_s
         with self._registry_lock:
-            held = self._registry.report(
-                party.id, batch, now.timestamp(), self._settings.track_max_age_s
+            batch, implausible, newly = self._check_plausible(party, batch, now.timestamp())
+            held = self._registry.report(party.id, batch, now.timestamp(), max_age)
+            taken = np.ones(len(batch), dtype=bool)
+            taken[np.isin(batch.rows, [r.row for r in held])] = False
+            self._floors.see(
+                batch.lon[taken], batch.lat[taken], batch.alt_m[taken], batch.on_ground[taken]
             )
-        every = sorted((*rejected, *refused, *held), key=lambda r: r.row)
+        if newly:
+            self._tell_suspect(party, newly, now)
+        every = sorted((*rejected, *refused, *implausible, *held), key=lambda r: r.row)
         return BatchReport(len(rows), len(rows) - len(every), tuple(every))
+
+    def _check_plausible(
+        self, party: PartyRef, batch: TrackBatch, now_s: float
+    ) -> tuple[TrackBatch, list[RowRejection], list[tuple[str, dict[str, Any]]]]:
+        """Refuse the states that imply an impossible move from the aircraft's last
+        accepted state; returns the rest, the refusals and the aircraft newly suspect
+        with their evidence. Called under the registry lock."""
+        since = now_s - self._settings.track_max_age_s
+        held = self._registry.held(party.id, batch.ids, since)
+        verdicts = self._gate.judge(*held, batch.time_s, batch.lon, batch.lat, batch.alt_m)
+        keep = np.ones(len(batch), dtype=bool)
+        refused: list[RowRejection] = []
+        newly: list[tuple[str, dict[str, Any]]] = []
+        quiet = self._settings.track_max_age_s
+        for k, (ident, evidence) in enumerate(zip(batch.ids, verdicts, strict=True)):
+            if evidence is None:
+                self._held_out.discard(ident)  # predicted from again
+                continue
+            self._held_out.add(ident)
+            keep[k] = False
+            refused.append(
+                RowRejection(
+                    int(batch.rows[k]),
+                    ident,
+                    f"{SUSPECT_REASON}: {evidence['distance_m']:g} m and "
+                    f"{evidence['altitude_change_m']:g} m of altitude from its last "
+                    "accepted state; the aircraft is left out of prediction until its "
+                    "states are plausible again",
+                )
+            )
+            last = self._suspect.get(ident)
+            if last is None or now_s - last > quiet:  # a new episode: tell the party
+                newly.append((ident, evidence))
+            self._suspect[ident] = now_s
+        return batch.take(keep), refused, newly
+
+    def _tell_suspect(
+        self, party: PartyRef, newly: Sequence[tuple[str, dict[str, Any]]], now: datetime
+    ) -> None:
+        """One ``track.suspect`` event and journal entry per aircraft newly suspect."""
+        with self._db.transaction() as session:
+            lock_head(session)
+            for ident, evidence in newly:
+                payload = {"aircraft": ident, **evidence}
+                publish(session, party_id=party.id, kind=SUSPECT, at=now, payload=payload)
+                append(
+                    session, at=now, kind=SUSPECT, party=party.name, subject=ident, payload=payload
+                )
 
     def _check_notices(
         self, party: PartyRef, batch: TrackBatch
@@ -304,7 +375,10 @@ class TrackService:
                 _log.info("resolved %d tactical conflicts left open before a restart", resolved)
             self._started = True
         with self._registry_lock:
-            snapshot = self._registry.snapshot(now.timestamp(), self._settings.track_max_age_s)
+            snapshot = self._registry.snapshot(
+                now.timestamp(), self._settings.track_max_age_s, self._floors.under
+            )
+            snapshot = self._without_suspects(snapshot)
         if len(snapshot) == 0 and not self._open:
             return TickReport(now, engine_s=self._timer() - started)
         stages = self._judge(snapshot, now)
@@ -335,6 +409,26 @@ class TrackService:
             store_s=self._timer() - judged_at,
             failed=tuple(stages.failed),
             shed=len(order.writes) - len(done.opened) - len(done.updated) - len(done.resolved),
+        )
+
+    def _without_suspects(self, snapshot: Snapshot) -> Snapshot:
+        """The snapshot less the aircraft whose latest state was implausible (nothing is
+        predicted from them); an episode ends once an aircraft has sent no implausible
+        state for ``track_max_age_s``. Called under the registry lock."""
+        quiet = self._settings.track_max_age_s
+        self._suspect = {i: t for i, t in self._suspect.items() if snapshot.time_s - t <= quiet}
+        present = snapshot.ids
+        self._held_out = {i for i in self._held_out if i in present}
+        if not self._held_out:
+            return snapshot
+        keep = np.flatnonzero(~np.isin(snapshot.state.ids, list(self._held_out)))
+        if keep.shape[0] == len(snapshot):
+            return snapshot
+        return Snapshot(
+            snapshot.time_s,
+            snapshot.state.take(keep),
+            tuple(snapshot.notice[k] for k in keep.tolist()),
+            snapshot.age_s[keep],
         )
 
     def _judge(self, snapshot: Snapshot, now: datetime) -> _Stages:

@@ -1,0 +1,91 @@
+"""The floor under aircraft, learned from the feed itself, in the feed's own reference.
+
+Feeds report barometric (pressure) altitude. On a high-pressure day aircraft on final
+at an airport near sea level read tens of metres *below* 0 m (on the Paris recording,
+-30 to -76 m), so a fixed floor of 0 m would call them landed and silence real
+warnings. :class:`FloorMap` therefore lowers the floor where the feed reads lower:
+
+* the map is a grid of cells of :data:`CELL_DEG` degrees; for each it keeps the lowest
+  altitude reported there by aircraft in flight, and the lowest altitude of aircraft
+  reported *on the ground* there;
+* the floor at a position is the lowest of its cell and the 8 around it: the
+  on-ground altitude where the feed gave one (the ground in the feed's reference),
+  else the deployment's floor; and never above the lowest altitude seen there less the
+  ground height (an aircraft seen flying there was above the ground).
+
+It only ever lowers the floor below what aircraft were seen at, and raises it only to
+where aircraft were reported on the ground: a feed that never says "on ground" keeps
+the deployment's floor except where it reads lower.
+
+>>> import numpy as np
+>>> floors = FloorMap(default_m=0.0, ground_height_m=30.0)
+>>> floors.see(np.array([2.55]), np.array([49.0]), np.array([-50.0]), np.array([False]))
+>>> floors.under(np.array([2.56, 8.5]), np.array([49.01, 47.0])).tolist()
+[-80.0, 0.0]
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from deconfliction.tactical.state import BoolArray, FloatArray
+
+__all__ = ["CELL_DEG", "FloorMap"]
+
+CELL_DEG = 0.1
+"""Cell size of the map, degrees of latitude and longitude (about 11 km by 7 km in
+Europe): a runway and its final approach fall in one cell and its neighbours."""
+
+_NEIGHBOURS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+
+
+def _cells(lon: FloatArray, lat: FloatArray) -> tuple[np.ndarray, np.ndarray]:
+    return (
+        np.floor(lat / CELL_DEG).astype(np.int64),
+        np.floor(lon / CELL_DEG).astype(np.int64),
+    )
+
+
+class FloorMap:
+    """Floors per cell learned from reports; see the module docstring."""
+
+    def __init__(self, default_m: float, ground_height_m: float) -> None:
+        self._default = default_m
+        self._height = ground_height_m
+        self._seen: dict[tuple[int, int], float] = {}
+        self._ground: dict[tuple[int, int], float] = {}
+
+    def see(
+        self, lon: FloatArray, lat: FloatArray, alt_m: FloatArray, on_ground: BoolArray
+    ) -> None:
+        """Take accepted reports into the map."""
+        for low, flags in ((self._seen, ~on_ground), (self._ground, on_ground)):
+            rows = np.flatnonzero(flags)
+            if rows.size == 0:
+                continue
+            cy, cx = _cells(lon[rows], lat[rows])
+            keys, inverse = np.unique(np.stack([cy, cx], axis=1), axis=0, return_inverse=True)
+            lowest = np.full(keys.shape[0], np.inf)
+            np.minimum.at(lowest, inverse.reshape(-1), alt_m[rows])
+            for (y, x), value in zip(keys.tolist(), lowest.tolist(), strict=True):
+                key = (y, x)
+                low[key] = min(low.get(key, math.inf), value)
+
+    def under(self, lon: FloatArray, lat: FloatArray) -> FloatArray:
+        """The floor at each position, metres."""
+        out = np.full(lon.shape[0], self._default)
+        if not self._seen or lon.shape[0] == 0:
+            return out
+        cy, cx = _cells(lon, lat)
+        keys, inverse = np.unique(np.stack([cy, cx], axis=1), axis=0, return_inverse=True)
+        floor = np.array([self._floor(y, x) for y, x in keys.tolist()])
+        return floor[inverse.reshape(-1)]
+
+    def _floor(self, y: int, x: int) -> float:
+        near = [(y + dy, x + dx) for dy, dx in _NEIGHBOURS]
+        ground = min((self._ground[k] for k in near if k in self._ground), default=None)
+        seen = min((self._seen[k] for k in near if k in self._seen), default=math.inf)
+        base = self._default if ground is None else ground
+        return min(base, seen - self._height)
