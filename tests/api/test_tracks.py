@@ -215,3 +215,19 @@ def test_the_apps_engine_ticks_on_its_own(
         )
         page = client.get("/v1/events?wait=20", headers=bearer(bravo)).json()
     assert [e["kind"] for e in page["events"]] == ["alert.created"]
+
+
+def test_on_ground_is_a_flag_and_an_aircraft_on_the_ground_takes_no_part(
+    app_client: TestClient, make_party: MakeParty
+) -> None:
+    _, alpha = make_party("Alpha")
+    _, bravo = make_party("Bravo")
+    bad = app_client.post(
+        "/v1/tracks", json={"states": [state("AX9", 2.0, on_ground="yes")]}, headers=bearer(alpha)
+    ).json()
+    assert bad["rejected"][0]["reason"] == "on_ground must be true or false, not 'yes'"
+    app_client.post("/v1/tracks", json={"states": [state("AX1", 2.0)]}, headers=bearer(alpha))
+    grounded = state("BX1", FAR_LON, trk_deg=270.0, on_ground=True)
+    body = app_client.post("/v1/tracks", json={"states": [grounded]}, headers=bearer(bravo)).json()
+    assert body["accepted"] == 1
+    assert engine(app_client).run_tick().opened == 0

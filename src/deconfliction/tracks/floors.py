@@ -76,7 +76,7 @@ class FloorMap:
     def under(self, lon: FloatArray, lat: FloatArray) -> FloatArray:
         """The floor at each position, metres."""
         out = np.full(lon.shape[0], self._default)
-        if not self._seen or lon.shape[0] == 0:
+        if not (self._seen or self._ground) or lon.shape[0] == 0:
             return out
         cy, cx = _cells(lon, lat)
         keys, inverse = np.unique(np.stack([cy, cx], axis=1), axis=0, return_inverse=True)

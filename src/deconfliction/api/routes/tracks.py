@@ -59,7 +59,8 @@ class TrackBatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     states: list[Any] = Field(
         description="Aircraft states: id, time (RFC 3339), lat, lon, alt_m, gs_mps, trk_deg, "
-        "vs_mps, optionally notice (one of your notices). Each row is judged on its own."
+        "vs_mps, optionally notice (one of your notices) and on_ground (true: reported on "
+        "the ground). Each row is judged on its own."
     )
 
 
