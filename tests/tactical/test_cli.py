@@ -110,3 +110,23 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "cannot read" in result.stderr
     assert "No such file" in " ".join(result.stderr.split())
+
+
+REPRO = ["A,49.00,2.40,400,70,90,-5", "B,49.00,2.70,400,70,270,-5"]
+
+
+def test_the_issue_s_repro_is_no_conflict_unless_asked_for_exact_geometry(tmp_path: Path) -> None:
+    assert as_json(tmp_path, [HEADER, *REPRO])["pairs"] == []
+    (pair,) = as_json(tmp_path, [HEADER, *REPRO], "--exact-geometry")["pairs"]
+    assert pair["tin"] == pytest.approx(90.7, abs=0.1)
+    # A lower floor (the feed's reference) lets them meet above it.
+    assert len(as_json(tmp_path, [HEADER, *REPRO], "--floor-m", "-200")["pairs"]) == 1
+
+
+def test_the_quantum_and_dead_band_flags(tmp_path: Path) -> None:
+    adjacent = ["a,49.0,2.0,10000,200,90,0", "b,49.0,2.2,10297.18,200,270,0"]  # 975 ft
+    assert as_json(tmp_path, [HEADER, *adjacent])["pairs"] == []
+    assert len(as_json(tmp_path, [HEADER, *adjacent], "--altitude-quantum-m", "0")["pairs"]) == 1
+    drifting = ["a,49.0,2.0,10000,200,90,0.3", "b,49.0,2.2,10304.8,200,270,-0.3"]
+    assert as_json(tmp_path, [HEADER, *drifting])["pairs"] == []
+    assert len(as_json(tmp_path, [HEADER, *drifting], "--level-vs-mps", "0")["pairs"]) == 1

@@ -18,6 +18,7 @@ import csv
 import json
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,13 @@ from deconfliction.tactical import (
 )
 from deconfliction.tactical.backend import DEVICES
 from deconfliction.tactical.detect import detect as detect_conflicts
-from deconfliction.tactical.params import DEFAULT_HPZ_M, DEFAULT_LOOKAHEAD_S, DEFAULT_RPZ_M
+from deconfliction.tactical.params import (
+    DEFAULT_HPZ_M,
+    DEFAULT_LOOKAHEAD_S,
+    DEFAULT_RPZ_M,
+    EXACT,
+    FEED_MODEL,
+)
 
 __all__ = ["COLUMNS", "detect", "read_snapshot"]
 
@@ -125,6 +132,28 @@ def detect(
     lookahead_s: float = typer.Option(
         DEFAULT_LOOKAHEAD_S, "--lookahead-s", help="Look-ahead, seconds."
     ),
+    altitude_quantum_m: float = typer.Option(
+        FEED_MODEL.altitude_quantum_m,
+        "--altitude-quantum-m",
+        help="Altitude resolution of the source, metres: separated when |dz| >= H - Q "
+        "(0: exact geometry).",
+    ),
+    level_vs_mps: float = typer.Option(
+        FEED_MODEL.level_vs_mps,
+        "--level-vs-mps",
+        help="Vertical speeds within this band (m/s) are level flight (0: exact).",
+    ),
+    floor_m: float | None = typer.Option(
+        FEED_MODEL.floor_m,
+        "--floor-m",
+        help="Floor, metres: descents land there (with --exact-geometry: none).",
+    ),
+    exact_geometry: bool = typer.Option(
+        False,
+        "--exact-geometry",
+        help="Exact geometry on the states as given: no floor, quantum, dead band or "
+        "ground rule (an onground column is still honoured).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     device: str = typer.Option(
         "cpu",
@@ -135,7 +164,17 @@ def detect(
 ) -> None:
     """Print the predicted losses of separation in one snapshot of traffic."""
     with errors_as_exit():
-        params = DetectionParams(rpz_m=rpz_m, hpz_m=hpz_m, lookahead_s=lookahead_s)
+        model = (
+            EXACT
+            if exact_geometry
+            else replace(
+                FEED_MODEL,
+                floor_m=floor_m,
+                altitude_quantum_m=altitude_quantum_m,
+                level_vs_mps=level_vs_mps,
+            )
+        )
+        params = DetectionParams(rpz_m=rpz_m, hpz_m=hpz_m, lookahead_s=lookahead_s, model=model)
         backend = select_backend(device)
         state = read_snapshot(snapshot)
         started = time.perf_counter()
