@@ -21,6 +21,8 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks._limits import lifted_env
+
 __all__ = ["Filed", "Request", "Server", "cpu_seconds", "file_concurrently", "served"]
 
 _START_TIMEOUT_S = 60.0
@@ -76,7 +78,8 @@ def _free_port() -> int:
 
 @contextmanager
 def served(database_url: str, log: Path) -> Iterator[Server]:
-    """Run ``deconfliction serve`` on the store until the block ends.
+    """Run ``deconfliction serve`` on the store until the block ends, its per-party
+    limits lifted (see :mod:`benchmarks._limits`).
 
     The server's output goes to ``log``; when it does not come up, the error quotes it.
     """
@@ -84,7 +87,10 @@ def served(database_url: str, log: Path) -> Iterator[Server]:
     command = [sys.executable, "-c", _SERVE, "serve", "--port", str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*command, "--database", database_url], stdout=out, stderr=subprocess.STDOUT
+            [*command, "--database", database_url],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **lifted_env()},
         )
     base_url = f"http://127.0.0.1:{port}"
     try:

@@ -63,6 +63,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from benchmarks._latency import summarise
+from benchmarks._limits import lifted_env
 from deconfliction.clock import SystemClock
 from deconfliction.parties import Registry
 from deconfliction.store.database import Database
@@ -174,7 +175,7 @@ def _start_server(
     url: str, port: int, log: Path, nats: str | None = None
 ) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "deconfliction", "serve", "--port", str(port), "-d", url]
-    env = dict(os.environ)
+    env = {**os.environ, **lifted_env()}  # the per-party limits lifted
     if nats is not None:
         env["DECONFLICTION_NATS_URL"] = nats
     with log.open("ab") as out:

@@ -54,6 +54,7 @@ from rich.table import Table
 
 from benchmarks._http_load import Filed, Request, cpu_seconds, file_concurrently, served
 from benchmarks._latency import Latency, summarise
+from benchmarks._limits import LIFTED
 from benchmarks._store import StoreSpec, bulk_load, cached_store, copy_store, party_name
 from benchmarks._volumes import CHUNK, VolumeMix, volume_chunk
 from deconfliction.clock import ManualClock, SystemClock
@@ -134,7 +135,7 @@ def file_through_service(
     db = Database(database_url)
     try:
         clock = ManualClock(mix.week_start - timedelta(days=1))
-        service = NoticeService(db, clock, Settings(database_url=database_url))
+        service = NoticeService(db, clock, Settings(database_url=database_url, **LIFTED))
         parties = {party.id: party for party in Registry(db, clock).all()}
         filings = Filings([], [], [])
         for index, (party_id, volume) in enumerate(planned):

@@ -3,11 +3,12 @@ loopback port, start-up awaited on ``/healthz``, stopped (or found killed) at th
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import httpx
@@ -23,12 +24,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """``deconfliction serve`` on ``port`` and the database ``url``, up within 30 s."""
+def served(
+    url: str, port: int, settings: Mapping[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``deconfliction serve`` on ``port`` and the database ``url``, up within 30 s;
+    ``settings``: ``DECONFLICTION_*`` variables to set, e.g. ``{"RATE_PER_S": "1"}``."""
+    env = {**os.environ, **{f"DECONFLICTION_{k}": v for k, v in (settings or {}).items()}}
     process = subprocess.Popen(
         [sys.executable, "-m", "deconfliction", "serve", "--port", str(port), "-d", url],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 30

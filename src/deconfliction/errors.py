@@ -9,21 +9,29 @@ problem+json ``type``) and the HTTP status the API maps it to, in one place::
     │   ├── GeometryError              422  invalid-geometry
     │   ├── AltitudeError              422  invalid-altitude
     │   ├── TimeWindowError            422  invalid-time-window
+    │   │   ├── WindowEndedError       422  window-ended
+    │   │   ├── BeyondHorizonError     422  beyond-horizon
+    │   │   └── WindowTooLongError     422  window-too-long
+    │   ├── TooManyVolumesError        422  too-many-volumes
     │   ├── MalformedJSONError         422  malformed-json
     │   ├── InvalidUTF8Error           422  invalid-utf8
     │   ├── TooDeepError               422  too-deep
     │   └── ForbiddenCharacterError    422  forbidden-character
     ├── AuthenticationError            401  unauthenticated
+    │   └── TokenRevokedError          401  token-revoked
     ├── PermissionDeniedError          403  forbidden
     ├── NotFoundError                  404  not-found
     ├── ConflictError                  409  conflict
     │   ├── StaleVersionError          409  stale-version
     │   └── IdempotencyKeyReusedError  409  idempotency-key-reused
     ├── InvalidStateError              409  invalid-state
-    └── UnsupportedMediaTypeError      415  unsupported-media-type
+    ├── UnsupportedMediaTypeError      415  unsupported-media-type
+    ├── QuotaExceededError             429  quota-exceeded
+    └── RateLimitedError               429  rate-limited
 
 A message says what is wrong and what to do about it. ``detail`` holds facts a
-client may act on (the current version of a notice, the index of a bad vertex).
+client may act on (the current version of a notice, the index of a bad vertex, the
+limit in force).
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from typing import Any, ClassVar
 __all__ = [
     "AltitudeError",
     "AuthenticationError",
+    "BeyondHorizonError",
     "ConflictError",
     "DeconflictionError",
     "ForbiddenCharacterError",
@@ -43,11 +52,17 @@ __all__ = [
     "MalformedJSONError",
     "NotFoundError",
     "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitedError",
     "StaleVersionError",
     "TimeWindowError",
+    "TokenRevokedError",
     "TooDeepError",
+    "TooManyVolumesError",
     "UnsupportedMediaTypeError",
     "ValidationError",
+    "WindowEndedError",
+    "WindowTooLongError",
 ]
 
 
@@ -105,10 +120,35 @@ class ForbiddenCharacterError(ValidationError):
     title = "Forbidden character in text"
 
 
+class WindowEndedError(TimeWindowError):
+    code = "window-ended"
+    title = "Window ended"
+
+
+class BeyondHorizonError(TimeWindowError):
+    code = "beyond-horizon"
+    title = "Window beyond the horizon"
+
+
+class WindowTooLongError(TimeWindowError):
+    code = "window-too-long"
+    title = "Window too long"
+
+
+class TooManyVolumesError(ValidationError):
+    code = "too-many-volumes"
+    title = "Too many volumes"
+
+
 class AuthenticationError(DeconflictionError):
     code = "unauthenticated"
     status = 401
     title = "Not authenticated"
+
+
+class TokenRevokedError(AuthenticationError):
+    code = "token-revoked"
+    title = "Token revoked"
 
 
 class PermissionDeniedError(DeconflictionError):
@@ -149,3 +189,15 @@ class UnsupportedMediaTypeError(DeconflictionError):
     code = "unsupported-media-type"
     status = 415
     title = "Unsupported media type"
+
+
+class QuotaExceededError(DeconflictionError):
+    code = "quota-exceeded"
+    status = 429
+    title = "Quota exceeded"
+
+
+class RateLimitedError(DeconflictionError):
+    code = "rate-limited"
+    status = 429
+    title = "Too many requests"

@@ -103,6 +103,26 @@ class Settings:
     """Seconds between scheduled checkpoints of the journal's Merkle tree (made only when
     entries came since the last, and counted from the first entry for the first one);
     0 or less: only on demand."""
+    # Issue 10: limits. What a deployment starts from; each may be set per party
+    # (``deconfliction party limits``), the notice window also per pair (agreement terms).
+    max_track_body_bytes: int = 16_000_000
+    """Largest body of ``POST /v1/tracks`` (bytes); every other route: ``max_body_bytes``."""
+    rate_per_s: float = 20.0
+    rate_burst: int = 40
+    """Requests a party may make per second on average, and at once (token bucket);
+    0 or less: no rate limit."""
+    max_active_notices: int = 1_000
+    """Live notices (filed, acknowledged, active) a party may hold; standing zones apart."""
+    max_aircraft: int = 5_000
+    """Aircraft a party may have tracked at once."""
+    max_streams: int = 8
+    """WebSocket connections (event and track streams) a party may hold open at once."""
+    max_unacked: int = 10_000
+    """Events a stream sends without an acknowledgment before it ends."""
+    notice_horizon_s: float = 30 * 86_400.0
+    """How far ahead (seconds) a notice's window may end."""
+    notice_max_duration_s: float = 7 * 86_400.0
+    """The longest window (earliest start to latest end, seconds) of a notice."""
 
     @property
     def prediction_model(self) -> PredictionModel:

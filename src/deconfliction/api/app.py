@@ -9,11 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from deconfliction import __version__
 from deconfliction.api import problems
+from deconfliction.api.limits import Gate
 from deconfliction.api.routes import agreements, alerts, notices, parties, stats
 from deconfliction.api.routes import console as console_routes
 from deconfliction.api.routes import docs as docs_routes
@@ -46,31 +45,6 @@ async def _schedule(services: Services, clock: Clock, tick_s: float, stop: async
             _log.exception("the scheduler's run failed; the next tick tries again")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), tick_s)
-
-
-class _BodyLimit:
-    """Refuses (413) a request whose Content-Length is over ``max_bytes`` before it is
-    read. Plain ASGI: Starlette's ``BaseHTTPMiddleware`` streams every response through
-    a task and a queue, which cost a filing about a millisecond of CPU."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self._app = app
-        self._max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = Headers(scope=scope).get("content-length")
-            if length is not None and (not length.isdigit() or int(length) > self._max_bytes):
-                response = problems.problem(
-                    413,
-                    "too-large",
-                    "Request too large",
-                    f"the body is larger than {self._max_bytes} bytes; file fewer or "
-                    "simpler volumes per request",
-                )
-                await response(scope, receive, send)
-                return
-        await self._app(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -120,7 +94,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     problems.install(app)
 
-    app.add_middleware(_BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Gate, settings=settings)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

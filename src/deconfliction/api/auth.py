@@ -15,7 +15,7 @@ from deconfliction.api.services import Services
 from deconfliction.errors import AuthenticationError
 from deconfliction.parties import PartyRef, Registry
 
-__all__ = ["CurrentParty", "current_party", "services", "websocket_party"]
+__all__ = ["CurrentParty", "current_party", "party_of_token", "services", "websocket_party"]
 
 _bearer = HTTPBearer(auto_error=False, description="The party's token (deconfliction party add)")
 
@@ -30,16 +30,20 @@ async def current_party(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> PartyRef:
-    """The party of the request's bearer token."""
+    """The party of the request's bearer token (as the gate found it, see
+    :mod:`deconfliction.api.limits`)."""
+    party = getattr(request.state, "party", None)
+    if isinstance(party, PartyRef):
+        return party
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError(
             "this route needs 'Authorization: Bearer <token>'; ask your administrator "
             "for your party's token"
         )
-    return await _party_of(services(request).registry, credentials.credentials)
+    return await party_of_token(services(request).registry, credentials.credentials)
 
 
-async def _party_of(registry: Registry, token: str) -> PartyRef:
+async def party_of_token(registry: Registry, token: str) -> PartyRef:
     """A token accepted lately is answered on the event loop; others are looked up in
     the store on a worker thread."""
     party = registry.remembered(token)
@@ -71,4 +75,4 @@ async def websocket_party(websocket: WebSocket, svc: Services, timeout_s: float)
                 'send \'Authorization: Bearer <token>\', or {"token": "<token>"} as the '
                 f"first message within {timeout_s:.0f} s"
             )
-    return await _party_of(svc.registry, token.strip())
+    return await party_of_token(svc.registry, token.strip())

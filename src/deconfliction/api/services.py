@@ -16,6 +16,7 @@ from deconfliction.hotline.messages import MessageService
 from deconfliction.idempotency import forget_expired
 from deconfliction.journal.log import TransparencyLog
 from deconfliction.journal.receipts import ProofService
+from deconfliction.limits import PartyLimits
 from deconfliction.notices.lifecycle import NoticeLifecycle
 from deconfliction.notices.service import NoticeService
 from deconfliction.parties import Registry
@@ -33,6 +34,7 @@ class Services:
     clock: Clock
     db: Database
     registry: Registry
+    limits: PartyLimits
     notices: NoticeService
     alerts: AlertService
     bus: Bus
@@ -63,6 +65,7 @@ class Services:
             clock=clock,
             db=db,
             registry=Registry(db, clock, cache_s=settings.auth_cache_s),
+            limits=PartyLimits(db, clock, settings, cache_s=settings.auth_cache_s),
             notices=NoticeService(db, clock, settings),
             alerts=AlertService(db, clock),
             bus=bus,

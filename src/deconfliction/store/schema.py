@@ -47,6 +47,7 @@ __all__ = [
     "NoticeApproval",
     "Party",
     "PartyKey",
+    "PartyLimit",
     "Receipt",
     "ServiceKey",
     "Token",
@@ -107,6 +108,19 @@ class Token(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When it stops being accepted, if it was issued with an expiry."""
+
+
+class PartyLimit(Base):
+    """One limit set for one party (see :mod:`deconfliction.limits`); the others are
+    the settings' defaults."""
+
+    __tablename__ = "party_limits"
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Notice(Base):
