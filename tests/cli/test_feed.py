@@ -3,6 +3,7 @@ database in this process, stopped by SIGTERM, and exit 2 for what cannot go on."
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,12 +15,14 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import Result
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from deconfliction.cli.app import build
 from deconfliction.clock import SystemClock
 from deconfliction.parties import Registry
 from deconfliction.store.database import Database
+from deconfliction.store.schema import Alert
 from tests.feeds.frames import POSITION_EVEN, POSITION_ODD, squitter, velocity_me
 from tests.feeds.sources import ScriptedServer
 from tests.servers import free_port, served
@@ -64,12 +67,17 @@ def _aircraft(icao: str, lat: float) -> list[bytes]:
 
 
 def test_sbs1_into_a_running_service_sends_only_the_fleet(tmp_path: Path) -> None:
+    """Then the same source fed with a token the service refuses: exit 2 at once."""
     url, token = _store(tmp_path)
     fleet = tmp_path / "fleet.txt"
     fleet.write_text("# our aircraft\n4CA2D6\n")
     port = free_port()
     lines = _aircraft("4ca2d6", 46.0) + _aircraft("3c6544", 46.2)
-    with served(url, port), ScriptedServer([[b"".join(lines)]]) as source:
+    with (
+        served(url, port),
+        ScriptedServer([[b"".join(lines)]]) as source,
+        ScriptedServer([[b"".join(lines)]]) as other,
+    ):
         service = f"http://127.0.0.1:{port}"
         result = _run(
             "feed",
@@ -85,6 +93,18 @@ def test_sbs1_into_a_running_service_sends_only_the_fleet(tmp_path: Path) -> Non
         )
         assert result.exit_code == 0, result.output
         tracks = httpx.get(f"{service}/v1/tracks", headers={"Authorization": f"Bearer {token}"})
+        refused = _run(
+            "feed",
+            f"sbs1://127.0.0.1:{other.port}",
+            "--url",
+            service,
+            "--token",
+            "dcf_not_a_token",
+            "--seconds",
+            "20",
+        )
+    assert refused.exit_code == 2, refused.output  # a token refused stops the feed at once
+    assert "refused the token" in _text(refused)
     assert [t["id"] for t in tracks.json()] == ["4ca2d6"]
     text = _text(result)
     assert "sbs1://127.0.0.1" in text
@@ -93,7 +113,21 @@ def test_sbs1_into_a_running_service_sends_only_the_fleet(tmp_path: Path) -> Non
 
 
 def test_beast_into_a_database_runs_the_tactical_service_here(tmp_path: Path) -> None:
+    """The aircraft (the book's 40621D at FL380 over the North Sea) flies inside a zone
+    of CAA's: the tactical service run by the feed opens the intrusion and writes the
+    alerts of both parties into the database."""
     url, _ = _store(tmp_path)
+    zone = {
+        "type": "Feature",
+        "properties": {"name": "NORTH SEA TRA", "lower_m": 0, "upper_m": 20000},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[3.7, 52.1], [4.1, 52.1], [4.1, 52.4], [3.7, 52.4], [3.7, 52.1]]],
+        },
+    }
+    zones = tmp_path / "zone.geojson"
+    zones.write_text(json.dumps({"type": "FeatureCollection", "features": [zone]}))
+    assert _run("zones", "import", str(zones), "-p", "CAA", "-d", url).exit_code == 0
     velocity = squitter(0x40621D, velocity_me(east_kt=-20, north_kt=400))
     frames = [velocity, POSITION_ODD, POSITION_EVEN]
     data = b"".join(
@@ -114,6 +148,13 @@ def test_beast_into_a_database_runs_the_tactical_service_here(tmp_path: Path) ->
     text = _text(result)
     assert "3 messages, 1 states, 1 sent" in text
     assert "refused" not in text
+    db = Database(url)
+    try:
+        with db.read() as session:
+            alerts = session.scalars(select(Alert)).all()
+    finally:
+        db.dispose()
+    assert sorted(a.counterpart for a in alerts) == ["CAA", "Ops"]
 
 
 def test_sigterm_stops_the_feed_with_its_summary() -> None:
@@ -173,21 +214,3 @@ def test_what_cannot_go_on_exits_2_and_says_why(
     result = _run("feed", *filled)
     assert result.exit_code == 2, result.output
     assert message in _text(result)
-
-
-def test_a_refused_token_stops_the_feed_with_exit_2(tmp_path: Path) -> None:
-    url, _ = _store(tmp_path)
-    port = free_port()
-    with served(url, port), ScriptedServer([_aircraft("4ca2d6", 46.0)]) as source:
-        result = _run(
-            "feed",
-            f"sbs1://127.0.0.1:{source.port}",
-            "--url",
-            f"http://127.0.0.1:{port}",
-            "--token",
-            "dcf_not_a_token",
-            "--seconds",
-            "20",
-        )
-    assert result.exit_code == 2, result.output
-    assert "refused the token" in _text(result)

@@ -14,16 +14,19 @@ latest state of each aircraft heard goes:
 A receiver hears every aircraft in range, other parties' too: ``--fleet FILE`` (one
 address or id a line, ``#`` comments) sends only the party's own. A status line shows
 messages per second, aircraft heard in the last minute, states sent and what was
-dropped, by reason; Ctrl-C or SIGTERM stops, ``--seconds`` stops after that long.
+dropped, by reason (redrawn in place on a terminal, written every
+:data:`LOG_EVERY_S` seconds to a log); Ctrl-C or SIGTERM stops, ``--seconds`` stops
+after that long.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -42,7 +45,10 @@ from deconfliction.feeds.traffic import AircraftState
 from deconfliction.parties import Registry, Role
 from deconfliction.tracks.service import TrackService
 
-__all__ = ["feed", "read_fleet"]
+__all__ = ["LOG_EVERY_S", "feed", "read_fleet"]
+
+LOG_EVERY_S = 10.0
+"""How often the status line is written when the output is not a terminal, seconds."""
 
 
 def _row(state: AircraftState) -> dict[str, Any]:
@@ -195,14 +201,22 @@ def feed(
     stop = threading.Event()
     timer = None if seconds is None else threading.Timer(seconds, stop.set)
     line = Text(f"{where} · starting")
+    # on a terminal the line is redrawn in place; in a log, written every LOG_EVERY_S
+    interactive = console.is_terminal
+    last_logged = time.monotonic()
 
     def status(stats: FeedStats) -> None:
+        nonlocal last_logged
         line.plain = stats.line()
+        if not interactive and time.monotonic() - last_logged >= LOG_EVERY_S:
+            last_logged = time.monotonic()
+            console.print(line.plain, soft_wrap=True)
         if sink.fatal is not None:
             stop.set()
 
     try:
-        with _stopped_by_signals(stop), Live(line, console=console, refresh_per_second=2):
+        live = Live(line, console=console, refresh_per_second=2) if interactive else nullcontext()
+        with _stopped_by_signals(stop), live:
             if timer is not None:
                 timer.start()
             stats = run_feed(
