@@ -14,6 +14,7 @@ counted (:attr:`Page.offsite`), so a test can say there were none.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import shutil
@@ -26,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from websockets.sync.client import ClientConnection, connect
 
 __all__ = ["LOOPBACK", "Page", "chromium_binary", "page_in_chromium"]
@@ -184,6 +186,20 @@ class Page:
         self.click(selector)
         self.evaluate(f"document.querySelector({json.dumps(selector)}).select?.()")
         self.send("Input.insertText", text=text)
+
+    def shot(self, selector: str) -> Image.Image:
+        """What the screen shows of the element (its box, in CSS pixels: 1 pixel each)."""
+        box = self.evaluate(
+            f"""(() => {{
+                const node = document.querySelector({json.dumps(selector)});
+                node.scrollIntoView({{block: "center"}});
+                const r = node.getBoundingClientRect();
+                return [r.left + scrollX, r.top + scrollY, r.width, r.height];
+            }})()"""
+        )
+        clip = dict(zip(("x", "y", "width", "height"), box, strict=True), scale=1)
+        data = self.send("Page.captureScreenshot", format="png", clip=clip)
+        return Image.open(io.BytesIO(base64.b64decode(data["data"]))).convert("RGB")
 
     def screenshot(self, path: Path) -> None:
         data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)

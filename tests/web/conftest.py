@@ -25,6 +25,7 @@ from tests.web.seeded import (
     BRAVO_BOX,
     CIRCLE,
     MESSAGE,
+    ZONE_OPENAIR,
     Service,
     file_notice,
     free_port,
@@ -43,10 +44,31 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     db.migrate()
     registry = Registry(db, SystemClock())
     tokens = {name: registry.add(name, "operator")[1] for name in ("Alpha", "Bravo", "Charlie")}
+    tokens["Delta"] = registry.add("Delta", "authority")[1]
     AgreementService(db, SystemClock()).set(
         "Alpha", "Charlie", Terms(activation_requires_acknowledgment=True)
     )
     db.dispose()
+    zones = folder / "delta.txt"
+    zones.write_text(ZONE_OPENAIR)
+    imported = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "deconfliction",
+            "zones",
+            "import",
+            str(zones),
+            "-p",
+            "Delta",
+            "-d",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stdout + imported.stderr
     port = free_port()
     with (folder / "server.log").open("wb") as log:
         process = subprocess.Popen(

@@ -3,7 +3,8 @@
 The service runs as ``deconfliction serve`` on a SQLite file (``conftest.py`` starts it
 once for all of ``tests/web``); three operators, Alpha, Bravo and Charlie, file notices
 and write to each other, all through the API; Charlie and Alpha have agreed that a
-notice of either activates only once the other acknowledges it.
+notice of either activates only once the other acknowledges it. Delta, an authority,
+has imported one standing zone.
 """
 
 from __future__ import annotations
@@ -24,6 +25,18 @@ METRES_PER_DEGREE = 111195.08
 ALPHA_BOX = (8.2, 47.2, 8.5, 47.5)
 BRAVO_BOX = (8.0, 47.0, 8.3, 47.3)
 CIRCLE = (8.6, 47.1, 5000.0)  # Alpha's second volume: lon, lat, radius (m); meets nothing
+ZONE_BOX = (8.7, 47.3, 8.9, 47.45)
+"""Delta's standing zone (an authority's, imported from OpenAIR): meets nothing."""
+ZONE_OPENAIR = """
+AC R
+AN LSR99 DELTA TEST
+AL GND
+AH 6000FT MSL
+DP 47:18:00 N 008:42:00 E
+DP 47:27:00 N 008:42:00 E
+DP 47:27:00 N 008:54:00 E
+DP 47:18:00 N 008:54:00 E
+"""
 MESSAGE = "Bravo here: we hold our box until 14:00Z, keep east of 8.3 E"
 
 

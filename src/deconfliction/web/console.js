@@ -61,7 +61,7 @@ function remaining(iso) {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const pad = (n) => String(n).padStart(2, "0");
-  return `(${h ? `${h} h ${pad(m)} min` : `${m} min ${pad(s % 60)} s`} left)`;
+  return `(${h ? `${h} h ${pad(m)} min` : `${m} min`} ${pad(s % 60)} s left)`;
 }
 
 function tick() {
@@ -137,7 +137,10 @@ function renderNotices() {
 }
 
 function renderMap() {
-  state.map ??= new AirspaceMap($("map"));
+  if (!state.map) {
+    state.map = new AirspaceMap($("map"));
+    $("map").airspace = state.map; // for whoever drives the page (the browser tests)
+  }
   const span = state.map.update(state.notices, state.alerts);
   const slider = $("map-time");
   if (span) {

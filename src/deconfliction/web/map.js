@@ -11,7 +11,7 @@ const EARTH_RADIUS_M = 6371008.8;
 const PANES = { basemap: 250, zones: 390, notices: 400, overlaps: 410, traffic: 450 };
 const STYLE = {
   land: { color: "#8a8f7a", weight: 1, fillColor: "#ece8d9", fillOpacity: 1 },
-  border: { color: "#7d6f86", weight: 1.2, dashArray: "6 4" },
+  border: { color: "#6d5a7e", weight: 1.5, dashArray: "6 4" },
   zone: { color: "#6b4f1d", weight: 1.5, fillColor: "#d9a441", fillOpacity: 0.25, dashArray: "2 3" },
   notice: { color: "#1f5fa8", weight: 1.5, fillColor: "#1f5fa8", fillOpacity: 0.25 },
   overlap: { color: "#c0392b", weight: 1.5, fillColor: "#c0392b", fillOpacity: 0.55 },
@@ -187,7 +187,9 @@ export class AirspaceMap {
       L.polyline([latLng(at), latLng(ahead(at, t.gs_mps, t.trk_deg, VECTOR_S))], { pane, ...STYLE.vector, interactive: false }).addTo(group);
       const marker = L.circleMarker(latLng(at), { pane, ...STYLE.own }).addTo(group);
       const label = `${t.id} ${Math.round(t.alt_m)} m ${Math.round(t.gs_mps * KNOTS_PER_MPS)} kt`;
-      marker.bindTooltip(text(label), { permanent: true, direction: "right", offset: [8, 0], className: "aircraft-label" });
+      const north = t.trk_deg < 90 || t.trk_deg > 270; // keep the label off the speed vector
+      const direction = north ? "bottom" : "top";
+      marker.bindTooltip(text(label), { permanent: true, direction, offset: [0, north ? 8 : -8], className: "aircraft-label" });
       tag(marker, { "data-track": t.id, "data-lon": t.lon, "data-lat": t.lat });
     }
     for (const a of trackAlerts) {
