@@ -23,8 +23,10 @@ problem+json ``type``) and the HTTP status the API maps it to, in one place::
     ├── NotFoundError                  404  not-found
     ├── ConflictError                  409  conflict
     │   ├── StaleVersionError          409  stale-version
-    │   └── IdempotencyKeyReusedError  409  idempotency-key-reused
+    │   ├── IdempotencyKeyReusedError  409  idempotency-key-reused
+    │   └── MissingEntitiesError       409  missing-entities
     ├── InvalidStateError              409  invalid-state
+    ├── PreconditionFailedError        412  precondition-failed
     ├── UnsupportedMediaTypeError      415  unsupported-media-type
     ├── QuotaExceededError             429  quota-exceeded
     └── RateLimitedError               429  rate-limited
@@ -50,8 +52,10 @@ __all__ = [
     "InvalidStateError",
     "InvalidUTF8Error",
     "MalformedJSONError",
+    "MissingEntitiesError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PreconditionFailedError",
     "QuotaExceededError",
     "RateLimitedError",
     "StaleVersionError",
@@ -177,6 +181,22 @@ class StaleVersionError(ConflictError):
 class IdempotencyKeyReusedError(ConflictError):
     code = "idempotency-key-reused"
     title = "Idempotency key reused with a different request"
+
+
+class MissingEntitiesError(ConflictError):
+    """An F3548 key lacks the OVN of an entity it must hold; ``detail`` carries
+    ``missing_operational_intents`` and ``missing_constraints`` (their references)."""
+
+    code = "missing-entities"
+    title = "Key misses relevant entities"
+
+
+class PreconditionFailedError(DeconflictionError):
+    """A precondition of the request does not hold (an F3548 USS marked Down)."""
+
+    code = "precondition-failed"
+    status = 412
+    title = "Precondition failed"
 
 
 class InvalidStateError(DeconflictionError):

@@ -14,7 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
-from deconfliction.errors import AuthenticationError, ConflictError, NotFoundError, ValidationError
+from deconfliction.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from deconfliction.journal.chain import append, lock_head
 from deconfliction.store.database import Database
 from deconfliction.store.schema import Party, Token
@@ -33,6 +39,8 @@ class Role(StrEnum):
     OPERATOR = "operator"
     AUTHORITY = "authority"
     OBSERVER = "observer"
+    USS = "uss"
+    """A UAS service supplier speaking F3548, enrolled by its first valid access token."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,46 @@ class Registry:
                 payload={"name": name, "role": role.value},
             )
             return _ref(party), token
+
+    def enrol_uss(self, sub: str) -> PartyRef:
+        """The party of role ``uss`` named ``sub``, made (and journaled) on first sight:
+        an F3548 access token that verifies is the USS's proof of who it is."""
+        if not _NAME.match(sub):
+            raise AuthenticationError(
+                f"the token's sub {sub!r} cannot name a party (1-100 letters, digits, "
+                "spaces or ._()-); ask your auth server for a plain USS identifier"
+            )
+        with self._db.read() as session:
+            found = session.execute(select(Party).where(Party.name == sub)).scalar_one_or_none()
+            if found is not None:
+                return self._as_uss(found)
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            lock_head(session)  # two first requests of one USS make one party
+            found = session.execute(select(Party).where(Party.name == sub)).scalar_one_or_none()
+            if found is not None:
+                return self._as_uss(found)
+            party = Party(name=sub, role=Role.USS.value, created_at=now)
+            session.add(party)
+            session.flush()
+            append(
+                session,
+                at=now,
+                kind="party.created",
+                party=sub,
+                subject=sub,
+                payload={"name": sub, "role": Role.USS.value, "enrolled_by": "f3548-token"},
+            )
+            return _ref(party)
+
+    @staticmethod
+    def _as_uss(party: Party) -> PartyRef:
+        if party.role != Role.USS.value:
+            raise PermissionDeniedError(
+                f"the token's sub {party.name!r} names a {party.role} party of this service, "
+                "not a USS; a USS needs a sub of its own"
+            )
+        return _ref(party)
 
     def issue_token(self, name: str) -> str:
         """A further token for an existing party."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -81,7 +82,13 @@ from deconfliction.store.schema import (
 
 _CHUNK = 2_000
 
-__all__ = ["NoticeService", "new_id", "request_hash"]
+__all__ = ["NoticeService", "Within", "new_id", "request_hash"]
+
+Within = Callable[[Session, Notice], None]
+"""Called inside a filing's, modification's or cancellation's transaction, once the
+notice's row is current (its version checked) and before its volumes change: an adapter
+(the F3548 DSS) checks what it must and writes its own rows there, so they commit with
+the notice or not at all (raising rolls the whole change back)."""
 
 
 def new_id(prefix: str) -> str:
@@ -122,7 +129,11 @@ class NoticeService:
 
     # -- filing -------------------------------------------------------------------------
     def file(
-        self, party: PartyRef, draft: NoticeDraft, idempotency_key: str | None = None
+        self,
+        party: PartyRef,
+        draft: NoticeDraft,
+        idempotency_key: str | None = None,
+        within: Within | None = None,
     ) -> FilingResult:
         """File a notice; returns it with every conflict found (both sides are alerted).
 
@@ -130,7 +141,7 @@ class NoticeService:
         result (``replayed`` set) and files nothing; the same key with a different
         request is refused. A footprint larger than one of the filer's agreements
         allows is refused; a start sooner than an agreement's minimum lead time is
-        filed anyway, flagged ``short_notice``.
+        filed anyway, flagged ``short_notice``. ``within``: see :data:`Within`.
         """
         self._check_may_file(party, draft)
         digest = request_hash(draft)
@@ -160,6 +171,8 @@ class NoticeService:
             )
             session.add(notice)
             session.flush()
+            if within is not None:
+                within(session, notice)
             append(
                 session,
                 at=now,
@@ -191,7 +204,12 @@ class NoticeService:
             return FilingResult(view, tuple(conflicts))
 
     def modify(
-        self, party: PartyRef, notice_id: str, expected_version: int, draft: NoticeDraft
+        self,
+        party: PartyRef,
+        notice_id: str,
+        expected_version: int,
+        draft: NoticeDraft,
+        within: Within | None = None,
     ) -> FilingResult:
         """Replace a live notice's volumes; ``expected_version`` must be the current one.
 
@@ -212,6 +230,8 @@ class NoticeService:
                 )
             policy = self._policy(session, party)
             policy.check_footprints(draft.volumes)
+            if within is not None:
+                within(session, notice)
             withdraw(session, notice, party.name, now, reason="modified")
             notice.version += 1
             notice.title = draft.title
@@ -244,7 +264,11 @@ class NoticeService:
             return FilingResult(self._view(session, notice, party, draft.volumes), tuple(conflicts))
 
     def cancel(
-        self, party: PartyRef, notice_id: str, expected_version: int | None = None
+        self,
+        party: PartyRef,
+        notice_id: str,
+        expected_version: int | None = None,
+        within: Within | None = None,
     ) -> NoticeView:
         """Cancel a live notice: it stops claiming airspace and its conflicts resolve."""
         now = self._clock.now()
@@ -258,6 +282,8 @@ class NoticeService:
                     f"{expected_version}; read it again before cancelling",
                     current_version=notice.version,
                 )
+            if within is not None:
+                within(session, notice)
             volumes = self._volumes(session, notice.id)
             withdraw(session, notice, party.name, now, reason="cancelled")
             notice.version += 1
