@@ -124,6 +124,16 @@ class Settings:
     notice_max_duration_s: float = 7 * 86_400.0
     """The longest window (earliest start to latest end, seconds) of a notice."""
 
+    # Issue 11: F3548
+    f3548_public_keys: str = ""
+    """Files (PEM public keys or a JWKS document), separated by ``,`` or ``:``, whose RSA
+    keys sign the RS256 access tokens of the F3548 DSS API; empty: no token is accepted."""
+    f3548_audiences: str = ""
+    """Audiences (``aud``) an F3548 token may name, comma-separated (the DSS's host
+    names); empty: the audience is not checked."""
+    f3548_max_subscription_s: float = 86_400.0
+    """Longest time window of an F3548 subscription, seconds."""
+
     @property
     def prediction_model(self) -> PredictionModel:
         """The prediction model for the feeds of this deployment."""

@@ -22,6 +22,7 @@ from deconfliction.api.routes import stream as stream_routes
 from deconfliction.api.routes import tracks as track_routes
 from deconfliction.api.services import Services
 from deconfliction.clock import Clock, SystemClock
+from deconfliction.f3548 import routes as f3548_routes
 from deconfliction.journal.receipts import ensure_service_key
 from deconfliction.settings import Settings
 from deconfliction.store.database import Database
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         ensure_service_key(db, clock)
         app.state.services = Services.build(settings, clock, db)
         services: Services = app.state.services
+        app.state.f3548 = services.f3548
         await services.bus.start()
         writer = asyncio.create_task(services.writer.run(), name="group commit")
         acks = asyncio.create_task(services.acks.run(), name="acknowledgments")
@@ -111,5 +113,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(stats.router)
     app.include_router(journal_routes.router)
     app.include_router(docs_routes.router)
+    f3548_routes.install(app)
     console_routes.install(app)
     return app

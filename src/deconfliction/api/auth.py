@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from deconfliction.api.services import Services
 from deconfliction.errors import AuthenticationError
+from deconfliction.f3548.tokens import looks_like_jwt
 from deconfliction.parties import PartyRef, Registry
 
 __all__ = ["CurrentParty", "current_party", "party_of_token", "services", "websocket_party"]
@@ -40,7 +41,12 @@ async def current_party(
             "this route needs 'Authorization: Bearer <token>'; ask your administrator "
             "for your party's token"
         )
-    return await party_of_token(services(request).registry, credentials.credentials)
+    svc = services(request)
+    if looks_like_jwt(credentials.credentials) and svc.f3548.auth.verifier.configured:
+        # a USS reads its alerts (and all else a party may) with its F3548 access token
+        _, party = await svc.f3548.auth.authenticate(credentials.credentials)
+        return party
+    return await party_of_token(svc.registry, credentials.credentials)
 
 
 async def party_of_token(registry: Registry, token: str) -> PartyRef:

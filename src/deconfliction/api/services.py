@@ -11,6 +11,10 @@ from deconfliction.bus import Bus, bus_for
 from deconfliction.clock import Clock
 from deconfliction.delivery.outbox import PUBLISHED_KEY
 from deconfliction.delivery.stream import AckBatcher, Deliveries, EventCache, GroupCommit
+from deconfliction.f3548.dss import Dss
+from deconfliction.f3548.enrolment import UssAuth
+from deconfliction.f3548.routes import F3548
+from deconfliction.f3548.tokens import TokenVerifier, load_public_keys
 from deconfliction.hotline.escalation import Escalation
 from deconfliction.hotline.messages import MessageService
 from deconfliction.idempotency import forget_expired
@@ -50,6 +54,7 @@ class Services:
     escalation: Escalation
     stats: StatsService
     tracks: TrackService
+    f3548: F3548
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database) -> Services:
@@ -60,13 +65,17 @@ class Services:
         db.after_commit(lambda info: bus.notify(info.get(PUBLISHED_KEY, ())))
         deliveries = Deliveries(db, clock)
         writer = GroupCommit(db)
+        registry = Registry(db, clock, cache_s=settings.auth_cache_s)
+        notices = NoticeService(db, clock, settings)
+        audiences = tuple(a.strip() for a in settings.f3548_audiences.split(",") if a.strip())
+        verifier = TokenVerifier(load_public_keys(settings.f3548_public_keys), audiences)
         return cls(
             settings=settings,
             clock=clock,
             db=db,
-            registry=Registry(db, clock, cache_s=settings.auth_cache_s),
+            registry=registry,
             limits=PartyLimits(db, clock, settings, cache_s=settings.auth_cache_s),
-            notices=NoticeService(db, clock, settings),
+            notices=notices,
             alerts=AlertService(db, clock),
             bus=bus,
             events=events,
@@ -81,6 +90,10 @@ class Services:
             escalation=Escalation(db, clock),
             stats=StatsService(db),
             tracks=TrackService(db, clock, settings),
+            f3548=F3548(
+                Dss(db, clock, notices, settings.f3548_max_subscription_s),
+                UssAuth(verifier, registry),
+            ),
         )
 
     def run_once(self, now: datetime) -> None:

@@ -37,6 +37,9 @@ __all__ = [
     "Base",
     "Conflict",
     "Event",
+    "F3548Availability",
+    "F3548Entity",
+    "F3548Subscription",
     "IdempotencyRecord",
     "JournalCheckpoint",
     "JournalEntry",
@@ -450,3 +453,64 @@ class PartyKey(Base):
     public_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# Issue 11: F3548 -- the DSS's own records beside the notices they stand for.
+
+
+class F3548Entity(Base):
+    """An F3548 operational intent or constraint reference: the notice of its USS's
+    party that holds its volumes (searched and journaled as every notice is), and what
+    the standard adds (OVN, version, state, base URL, subscription)."""
+
+    __tablename__ = "f3548_entities"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    notice_id: Mapped[str] = mapped_column(ForeignKey("notices.id"), unique=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    manager: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    ovn: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20))
+    uss_base_url: Mapped[str] = mapped_column(Text)
+    subscription_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    time_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    time_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class F3548Subscription(Base):
+    """An F3548 subscription: its 4D area (footprint as WKB, bounding box for the coarse
+    pass), what it is notified of, and its notification index (0, then +1 a notice)."""
+
+    __tablename__ = "f3548_subscriptions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    manager: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(40))
+    notification_index: Mapped[int] = mapped_column(Integer)
+    uss_base_url: Mapped[str] = mapped_column(Text)
+    notify_for_operational_intents: Mapped[bool] = mapped_column(Boolean)
+    notify_for_constraints: Mapped[bool] = mapped_column(Boolean)
+    implicit: Mapped[bool] = mapped_column(Boolean)
+    shape_wkb: Mapped[bytes] = mapped_column(LargeBinary)
+    min_lon: Mapped[float] = mapped_column(Float)
+    min_lat: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    lower_m: Mapped[float] = mapped_column(Float)
+    upper_m: Mapped[float] = mapped_column(Float)
+    time_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    time_end: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class F3548Availability(Base):
+    """A USS's availability as arbitrated (``Unknown``, ``Normal``, ``Down``) and the
+    version of that record (empty until first set)."""
+
+    __tablename__ = "f3548_availability"
+    uss: Mapped[str] = mapped_column(String(100), primary_key=True)
+    availability: Mapped[str] = mapped_column(String(10))
+    version: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
