@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from deconfliction.api.services import Services
 from deconfliction.errors import AuthenticationError
+from deconfliction.f3548.enrolment import UssAuth
 from deconfliction.f3548.tokens import looks_like_jwt
 from deconfliction.parties import PartyRef, Registry
 
@@ -42,16 +43,15 @@ async def current_party(
             "for your party's token"
         )
     svc = services(request)
-    if looks_like_jwt(credentials.credentials) and svc.f3548.auth.verifier.configured:
-        # a USS reads its alerts (and all else a party may) with its F3548 access token
-        _, party = await svc.f3548.auth.authenticate(credentials.credentials)
-        return party
-    return await party_of_token(svc.registry, credentials.credentials)
+    return await party_of_token(svc.registry, credentials.credentials, svc.f3548.auth)
 
 
-async def party_of_token(registry: Registry, token: str) -> PartyRef:
+async def party_of_token(registry: Registry, token: str, uss: UssAuth | None = None) -> PartyRef:
     """A token accepted lately is answered on the event loop; others are looked up in
-    the store on a worker thread."""
+    the store on a worker thread. With ``uss``, an F3548 access token (a JWT) stands
+    for its USS's party: a USS reads its alerts, as every party may, with it."""
+    if uss is not None and uss.verifier.configured and looks_like_jwt(token):
+        return (await uss.authenticate(token))[1]
     party = registry.remembered(token)
     if party is not None:
         return party
@@ -81,4 +81,4 @@ async def websocket_party(websocket: WebSocket, svc: Services, timeout_s: float)
                 'send \'Authorization: Bearer <token>\', or {"token": "<token>"} as the '
                 f"first message within {timeout_s:.0f} s"
             )
-    return await party_of_token(svc.registry, token.strip())
+    return await party_of_token(svc.registry, token.strip(), svc.f3548.auth)

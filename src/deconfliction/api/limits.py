@@ -129,7 +129,7 @@ class Gate:
                     "this route needs 'Authorization: Bearer <token>'; ask your "
                     "administrator for your party's token"
                 )
-            party: PartyRef = await party_of_token(svc.registry, token.strip())
+            party: PartyRef = await party_of_token(svc.registry, token.strip(), svc.f3548.auth)
         except DeconflictionError as error:
             return error.status, error.code, error.message, {"WWW-Authenticate": "Bearer"}, {}
         limits = svc.limits.remembered(party.id)
