@@ -33,7 +33,16 @@ from deconfliction.parties import PartyRef
 
 __all__ = ["F3548", "error_response", "router"]
 
-router = APIRouter(prefix="/dss/v1", tags=["f3548"])
+router = APIRouter(
+    prefix="/dss/v1",
+    tags=["f3548"],
+    responses={
+        "4XX": {
+            "description": "F3548-21 ErrorResponse (message) or, for 409 on a "
+            "put, AirspaceConflictResponse; plus our stable code"
+        }
+    },
+)
 healthy = APIRouter(tags=["f3548"])
 
 # the scopes of F3548-21, as its own package names them
