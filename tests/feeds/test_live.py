@@ -182,6 +182,9 @@ def test_the_status_line_says_what_goes_on() -> None:
     stats.rate, stats.sent = 12.5, 1234
     stats.refused["refused: too old"] = 3
     stats.heard["4ca2d6"] = time.monotonic()
+    stats.heard["3c6544"] = time.monotonic() - 61  # heard more than a minute ago
+    stats.forget()
+    assert set(stats.heard) == {"4ca2d6"}
     line = stats.line()
     assert line.startswith("sbs1://127.0.0.1:30003 · connected · 12.5 msg/s · 1 aircraft")
     assert "1,234 sent" in line

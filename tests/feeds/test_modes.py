@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from deconfliction.core.units import FOOT_M, knots_to_mps
 from deconfliction.feeds.beast import AvrStream, BeastStream
-from deconfliction.feeds.modes import ModesDecoder, cpr_global, cpr_local, crc24, nl
+from deconfliction.feeds.modes import FORGET_AFTER, ModesDecoder, cpr_global, cpr_local, crc24, nl
 from tests.feeds.frames import (
     KLM_IDENT,
     POSITION_EVEN,
@@ -177,3 +177,17 @@ def test_an_encoded_pair_decodes_to_where_it_was(lat: float, lon: float, alt_ft:
     assert state.lat == pytest.approx(lat, abs=1e-4)
     assert (state.lon - lon + 180) % 360 - 180 == pytest.approx(0, abs=2e-4)
     assert state.alt_m == pytest.approx(alt_ft * FOOT_M)
+
+
+def test_aircraft_not_heard_for_a_while_are_forgotten() -> None:
+    decoder = ModesDecoder()
+    for icao in range(100):
+        decoder.feed(squitter(icao, velocity_me(100, 100)), T0)
+    assert decoder.aircraft == 100
+    later = T0 + FORGET_AFTER + timedelta(seconds=1)
+    decoder.feed(KLM_IDENT, later)
+    assert decoder.aircraft == 1
+    # a position heard before the gap is not paired with one after it
+    decoder.feed(VELOCITY_40621D, later)
+    decoder.feed(POSITION_ODD, later)
+    assert decoder.feed(POSITION_EVEN, later + FORGET_AFTER * 2) is None

@@ -21,6 +21,7 @@ after that long.
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
@@ -39,13 +40,15 @@ from rich.text import Text
 
 from deconfliction.cli.context import console, errors_as_exit, open_database, settings_for
 from deconfliction.clock import SystemClock
-from deconfliction.errors import ValidationError
+from deconfliction.errors import DeconflictionError, ValidationError
 from deconfliction.feeds.live import Backoff, FeedStats, Push, Source, run_feed
 from deconfliction.feeds.traffic import AircraftState
 from deconfliction.parties import Registry, Role
 from deconfliction.tracks.service import TrackService
 
 __all__ = ["LOG_EVERY_S", "feed", "read_fleet"]
+
+_log = logging.getLogger(__name__)
 
 LOG_EVERY_S = 10.0
 """How often the status line is written when the output is not a terminal, seconds."""
@@ -104,28 +107,49 @@ class _HttpSink:
 
 
 class _EmbeddedSink:
-    """Reports to the tactical service in this process and runs its tick."""
+    """Reports to the tactical service in this process; a thread runs its tick every
+    ``track_tick_s`` (heard or not: conflicts resolve as aircraft fall silent), and a
+    last one on close."""
 
     def __init__(self, database: str, party: str) -> None:
         settings = settings_for(database)
         self.db = open_database(settings)
         clock = SystemClock()
-        self.party = Registry(self.db, clock).get(party)
-        if self.party.role != Role.OPERATOR:
+        try:
+            self.party = Registry(self.db, clock).get(party)
+            if self.party.role != Role.OPERATOR:
+                raise ValidationError(
+                    f"{party} is an {self.party.role.value}; tracks come from operators"
+                )
+        except DeconflictionError:
             self.db.dispose()
-            raise ValidationError(
-                f"{party} is an {self.party.role.value}; tracks come from operators"
-            )
+            raise
         self.tracks = TrackService(self.db, clock, settings)
         self.fatal: str | None = None
+        self._closing = threading.Event()
+        self._ticker = threading.Thread(
+            target=self._tick_every, args=(settings.track_tick_s,), daemon=True
+        )
+        self._ticker.start()
+
+    def _tick_every(self, period_s: float) -> None:
+        while not self._closing.wait(period_s):
+            try:
+                self.tracks.run_tick()
+            except Exception:
+                _log.exception("a tick of the tactical engine failed; the next tick goes on")
 
     def __call__(self, states: list[AircraftState]) -> Counter[str]:
         report = self.tracks.report(self.party, [_row(s) for s in states])
-        self.tracks.run_tick()
         return Counter(f"refused: {r.reason}" for r in report.rejected)
 
     def close(self) -> None:
-        self.db.dispose()
+        self._closing.set()
+        self._ticker.join()
+        try:
+            self.tracks.run_tick()
+        finally:
+            self.db.dispose()
 
 
 def _only(fleet: frozenset[str] | None, push: Push) -> Push:

@@ -178,6 +178,11 @@ class FeedStats:
         since = time.monotonic() - _AIRCRAFT_WINDOW_S
         return sum(1 for at in self.heard.values() if at >= since)
 
+    def forget(self) -> None:
+        """Drop the aircraft not heard in the last minute (a long feed hears thousands)."""
+        since = time.monotonic() - _AIRCRAFT_WINDOW_S
+        self.heard = {ident: at for ident, at in self.heard.items() if at >= since}
+
     def line(self) -> str:
         """The status line: connection, messages/s, aircraft, sent, drops by reason."""
         state = "connected" if self.connected else f"waiting ({self.last_error or 'starting'})"
@@ -244,6 +249,7 @@ def run_feed(
             stats.messages = decoder.messages
             stats.decoder_dropped = decoder.dropped
             stats.rate = (stats.messages - last_messages) / (now - last_status)
+            stats.forget()
             last_status, last_messages = now, stats.messages
             if on_status is not None:
                 on_status(stats)

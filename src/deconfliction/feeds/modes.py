@@ -38,7 +38,15 @@ from datetime import datetime, timedelta
 from deconfliction.core.units import FOOT_M, Seconds, feet_to_metres, knots_to_mps
 from deconfliction.feeds.traffic import AircraftState
 
-__all__ = ["ModesDecoder", "cpr_global", "cpr_local", "crc24", "identification", "nl"]
+__all__ = [
+    "FORGET_AFTER",
+    "ModesDecoder",
+    "cpr_global",
+    "cpr_local",
+    "crc24",
+    "identification",
+    "nl",
+]
 
 _GENERATOR = 0xFFF409
 _CHARSET = "#ABCDEFGHIJKLMNOPQRSTUVWXYZ##### ###############0123456789######"
@@ -47,6 +55,10 @@ _CPR_SCALE = float(1 << 17)
 _PAIR_WINDOW = timedelta(seconds=10)
 _LOCAL_REFERENCE_AGE = timedelta(seconds=30)
 _FEET_PER_MINUTE_MPS = FOOT_M / 60.0
+_SWEEP_EVERY = timedelta(minutes=1)
+
+FORGET_AFTER = timedelta(minutes=5)
+"""An aircraft not heard for this long is forgotten (its next frames start afresh)."""
 
 
 def _crc_table() -> list[int]:
@@ -154,6 +166,7 @@ def cpr_local(
 
 @dataclass
 class _Aircraft:
+    heard: datetime
     callsign: str | None = None
     even: tuple[tuple[int, int], datetime] | None = None
     odd: tuple[tuple[int, int], datetime] | None = None
@@ -170,6 +183,7 @@ class ModesDecoder:
         self.frames = 0
         self.dropped: Counter[str] = Counter()
         self._aircraft: dict[str, _Aircraft] = {}
+        self._swept: datetime | None = None
 
     def feed(self, frame: bytes, at: datetime) -> AircraftState | None:
         """Take one frame received at ``at`` (UTC); the new state of its aircraft when
@@ -188,7 +202,11 @@ class ModesDecoder:
         icao = frame[1:4].hex()
         me = int.from_bytes(frame[4:11])
         tc = me >> 51
-        aircraft = self._aircraft.setdefault(icao, _Aircraft())
+        aircraft = self._aircraft.get(icao)
+        if aircraft is None:
+            self._forget(at)
+            aircraft = self._aircraft[icao] = _Aircraft(at)
+        aircraft.heard = at
         if 1 <= tc <= 4:
             aircraft.callsign = identification(me) or None
             return None
@@ -199,6 +217,21 @@ class ModesDecoder:
             return self._position(icao, aircraft, me, tc, at)
         self.dropped["other message type"] += 1
         return None
+
+    @property
+    def aircraft(self) -> int:
+        """How many aircraft the decoder remembers."""
+        return len(self._aircraft)
+
+    def _forget(self, now: datetime) -> None:
+        """Drop the aircraft not heard for :data:`FORGET_AFTER` (a long-running feed
+        hears thousands), at most once a minute."""
+        if self._swept is not None and now - self._swept < _SWEEP_EVERY:
+            return
+        self._swept = now
+        self._aircraft = {
+            icao: a for icao, a in self._aircraft.items() if now - a.heard <= FORGET_AFTER
+        }
 
     def _velocity(self, aircraft: _Aircraft, me: int, at: datetime) -> None:
         subtype = (me >> 48) & 0x7
