@@ -45,9 +45,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     registry = Registry(db, SystemClock())
     tokens = {name: registry.add(name, "operator")[1] for name in ("Alpha", "Bravo", "Charlie")}
     tokens["Delta"] = registry.add("Delta", "authority")[1]
-    AgreementService(db, SystemClock()).set(
-        "Alpha", "Charlie", Terms(activation_requires_acknowledgment=True)
-    )
+    agreements = AgreementService(db, SystemClock())
+    agreements.set("Alpha", "Charlie", Terms(activation_requires_acknowledgment=True))
+    agreements.set("Charlie", "Delta", Terms(authority_approval_required=True))
     db.dispose()
     zones = folder / "delta.txt"
     zones.write_text(ZONE_OPENAIR)

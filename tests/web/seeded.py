@@ -4,7 +4,7 @@ The service runs as ``deconfliction serve`` on a SQLite file (``conftest.py`` st
 once for all of ``tests/web``); three operators, Alpha, Bravo and Charlie, file notices
 and write to each other, all through the API; Charlie and Alpha have agreed that a
 notice of either activates only once the other acknowledges it. Delta, an authority,
-has imported one standing zone.
+has imported one standing zone, and Charlie's notices inside it need Delta's approval.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.web.cdp import Page
-from tests.web.seeded import Service, file_notice, polygon, sign_in, text, volume
+from tests.web.seeded import ZONE_BOX, Service, file_notice, polygon, sign_in, text, volume
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -156,3 +156,35 @@ def test_the_journal_slice_is_verified_in_the_browser(page: Page, service: Servi
     )
     assert verdict["ok"] is False
     assert "1 of" in verdict["summary"]
+
+
+def test_an_authority_rejects_a_notice_in_its_zone_with_a_reason(
+    page: Page, service: Service
+) -> None:
+    west, south, east, north = ZONE_BOX
+    inside = polygon(west + 0.05, south + 0.05, east - 0.05, north - 0.05)
+    filed = file_notice(service, "Charlie", "Charlie low pass", volume(inside, service.start, 1))
+    notice = filed["notice"]["id"]
+    sign_in(page, service, "Delta")
+    item = f"#decisions li[data-notice={json.dumps(notice)}]"
+    page.wait_for(f"!!document.querySelector({json.dumps(item + ' button.reject')})")
+    assert "approval asked" in text(page, f"{item} .state")
+
+    page.click(f"{item} button.reject")  # without a reason: the console asks for one
+    assert page.wait_for("document.getElementById('decisions-problem').textContent").startswith(
+        "Say why"
+    )
+    page.type(f"{item} input", "live firing in LSR99 all day")
+    page.click(f"{item} button.reject")
+
+    page.wait_for(
+        f"document.querySelector({json.dumps(item + ' .state')})?.textContent === 'rejected'"
+    )
+    with service.api("Charlie") as charlie:
+        approvals = charlie.get(f"/v1/notices/{notice}").json()["approvals"]
+    delta = next(a for a in approvals if a["party"] == "Delta")
+    assert (delta["kind"], delta["state"], delta["reason"]) == (
+        "approval",
+        "rejected",
+        "live firing in LSR99 all day",
+    )

@@ -168,7 +168,7 @@ async function refreshTraffic() {
   if (!state.map) return;
   try {
     const [tracks, trackAlerts] = await Promise.all([api("GET", "/v1/tracks"), api("GET", "/v1/tracks/alerts")]);
-    state.map.traffic(tracks, trackAlerts);
+    state.map.traffic(tracks, trackAlerts, suspects);
   } catch (error) {
     if (error.status !== 404 && error.status !== 403) showProblem("alerts-problem", error);
   }
@@ -259,10 +259,12 @@ async function sendMessage(event) {
   }
 }
 
-// --- decisions asked of this party (from its events: notices filed or modified that need
-// its acknowledgment or approval, until decided or no longer live) ---------------------
+// --- from this party's events: decisions asked of it (notices filed or modified that need
+// its acknowledgment or approval, until decided or no longer live), and its aircraft the
+// plausibility gate found suspect -------------------------------------------------------
 
 const asked = new Map(); // notice id -> {party, needs, start, version, title, decided}
+const suspects = new Map(); // own aircraft id -> when its last suspect episode began
 
 function noteEvent(event) {
   const p = event.payload ?? {};
@@ -272,6 +274,8 @@ function noteEvent(event) {
     asked.get(p.notice).decided = p.state;
   } else if (event.kind === "notice.state_changed" && ["cancelled", "closed"].includes(p.to)) {
     asked.delete(p.notice);
+  } else if (event.kind === "track.suspect") {
+    suspects.set(p.aircraft, event.at); // the plausibility gate refused a state of it
   }
 }
 

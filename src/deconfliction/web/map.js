@@ -177,20 +177,24 @@ export class AirspaceMap {
   }
 
   // Live traffic: the party's own aircraft (tracks) with speed vectors and labels, and
-  // other aircraft only where a tactical alert discloses them (suspect ones marked).
-  traffic(tracks, trackAlerts) {
+  // other aircraft only where a tactical alert discloses them. Suspect ones are marked:
+  // an own aircraft whose states the plausibility gate refused (`suspects`: id -> when,
+  // from track.suspect events) and none accepted since; another party's aircraft that
+  // is nonconforming or threatens a party.
+  traffic(tracks, trackAlerts, suspects = new Map()) {
     const group = this.groups.traffic;
     group.clearLayers();
     const pane = "traffic";
     for (const t of tracks) {
       const at = [t.lon, t.lat];
       L.polyline([latLng(at), latLng(ahead(at, t.gs_mps, t.trk_deg, VECTOR_S))], { pane, ...STYLE.vector, interactive: false }).addTo(group);
-      const marker = L.circleMarker(latLng(at), { pane, ...STYLE.own }).addTo(group);
-      const label = `${t.id} ${Math.round(t.alt_m)} m ${Math.round(t.gs_mps * KNOTS_PER_MPS)} kt`;
+      const suspect = suspects.has(t.id) && ms(suspects.get(t.id)) >= ms(t.time);
+      const marker = L.circleMarker(latLng(at), { pane, ...(suspect ? STYLE.suspect : STYLE.own) }).addTo(group);
+      const label = `${t.id} ${Math.round(t.alt_m)} m ${Math.round(t.gs_mps * KNOTS_PER_MPS)} kt${suspect ? " SUSPECT" : ""}`;
       const north = t.trk_deg < 90 || t.trk_deg > 270; // keep the label off the speed vector
       const direction = north ? "bottom" : "top";
       marker.bindTooltip(text(label), { permanent: true, direction, offset: [0, north ? 8 : -8], className: "aircraft-label" });
-      tag(marker, { "data-track": t.id, "data-lon": t.lon, "data-lat": t.lat });
+      tag(marker, { "data-track": t.id, "data-lon": t.lon, "data-lat": t.lat, "data-suspect": suspect });
     }
     for (const a of trackAlerts) {
       const suspect = a.track.threatens.length > 0 || a.kind === "nonconforming";
