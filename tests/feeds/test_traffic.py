@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from deconfliction.errors import ValidationError
 from deconfliction.feeds.traffic import CSV_COLUMNS, AircraftState, CsvReplay
 from tests.feeds.realdata import shared_file
 
@@ -57,15 +58,18 @@ def test_ticks_hold_the_latest_state_of_each_aircraft(tmp_path: Path, gz: bool) 
     assert ticks[1].states == ()  # only a ground row and an incomplete row in that second
     assert ticks[2].states == ()
     assert [s.alt_m for s in ticks[3].states] == [6100.0]
-    assert (replay.rows, replay.airborne_rows, replay.ground_rows) == (11, 4, 1)
+    assert (replay.rows, replay.airborne_rows, replay.ground_rows) == (11, 3, 1)
     assert (replay.incomplete_rows, replay.late_rows, replay.bad_rows) == (1, 1, 4)
+    assert replay.dropped["duplicate"] == 1  # 398564 twice in the first second
+    assert replay.rows == replay.airborne_rows + sum(replay.dropped.values())
 
 
 def test_longer_periods_group_seconds(tmp_path: Path) -> None:
     ticks = list(CsvReplay(_write(tmp_path, ROWS), period_s=10.0))
     assert len(ticks) == 1
     assert ticks[0].start == datetime(2021, 10, 7, 12, 0, 0, tzinfo=UTC)
-    assert [(s.id, s.alt_m) for s in ticks[0].states] == [("398564", 6120.0), ("39a415", 624.8)]
+    # the later report time wins, not the later row
+    assert [(s.id, s.alt_m) for s in ticks[0].states] == [("398564", 6100.0), ("39a415", 624.8)]
 
 
 def test_each_pass_rereads_and_recounts(tmp_path: Path) -> None:
@@ -79,7 +83,7 @@ def test_each_pass_rereads_and_recounts(tmp_path: Path) -> None:
 def test_a_file_with_another_header_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.csv"
     path.write_text("time,icao,lat,lon\n")
-    with pytest.raises(ValueError, match="does not start with the header"):
+    with pytest.raises(ValidationError, match="lacks the column"):
         list(CsvReplay(path))
 
 
@@ -144,9 +148,10 @@ def test_real_replays_in_ten_second_ticks(
         most = max(most, len(tick.states))
     assert (replay.rows, replay.ground_rows, replay.incomplete_rows) == (rows, ground, incomplete)
     assert (replay.late_rows, replay.bad_rows) == (0, 0)
-    assert replay.airborne_rows == rows - ground - incomplete
+    duplicate = replay.dropped["duplicate"]  # more than one state of an aircraft in 10 s
+    assert replay.airborne_rows + duplicate == rows - ground - incomplete
     assert (len(seen), most) == (airborne_aircraft, most_at_once)
 
     ref_rows, ref_airborne, ref_ground, ref_ids, ref_most = _reference(path, 10)
-    assert (ref_rows, ref_airborne, ref_ground) == (rows, replay.airborne_rows, ground)
+    assert (ref_rows, ref_airborne, ref_ground) == (rows, replay.airborne_rows + duplicate, ground)
     assert (len(ref_ids), ref_most) == (aircraft, most)

@@ -1,7 +1,8 @@
 """``deconfliction replay``: play recorded traffic into the service, as its parties would.
 
-The file is a traffic CSV (gzip or plain; ``timestamp,id,lat,lon,alt_m,gs_mps,trk_deg,
-vs_mps``, see :mod:`deconfliction.feeds.traffic`), read in 1 s ticks. Aircraft are split
+The file is a traffic CSV (gzip or plain; columns ``timestamp,id,lat,lon,alt_m,gs_mps,
+trk_deg,vs_mps`` by name, ``onground`` optional and sent as ``on_ground``, others
+ignored; see :mod:`deconfliction.feeds.traffic`), read in 1 s ticks. Aircraft are split
 among the parties by a hash of their id (CRC-32 modulo the number of parties), so one
 aircraft always belongs to the same party and a replay with several parties makes
 conflicts between them (with one party, only intrusions and conformance can).
@@ -10,14 +11,24 @@ conflicts between them (with one party, only intrusions and conformance can).
 per party) posts each tick's states to ``POST /v1/tracks`` as the tick comes due, at
 ``--speed`` times real time. The file's times are moved to now: a state heard Δ before
 the end of its tick is stamped Δ/speed before the moment it is sent, since the service
-refuses states far from its own clock.
+refuses states far from its own clock. The progress line shows the file's time, the
+speed, the states sent and those the service refused.
 
 **In this process, in fast time**: ``--database URL [--parties N]`` runs the service's
 own tactical path (:class:`~deconfliction.tracks.service.TrackService`: reports, ticks,
 conflicts, alerts, events, journal, written to that database) on a manual clock moved
 one tick at a time, as fast as the machine goes, with parties ``replay-1`` to
-``replay-N`` (created when absent). It prints what a tick costs, store writes included:
-this is the tactical service's benchmark on real traffic.
+``replay-N`` (created when absent). Ticks are event-driven: a second in which the file
+has no state is skipped (aircraft still age out and are dead-reckoned by the clock; a
+conflict resolves after ``track_resolve_ticks`` ticks that have states), so a quiet
+night costs nothing. It prints what a tick costs, store writes included: this is the
+tactical service's benchmark on real traffic.
+
+Either way a progress bar with the time left, then a summary with every row of the
+file that was not sent, by reason (no altitude, incomplete, bad value, late,
+duplicate, implausible). A file that cannot be read (no or a wrong header, the header
+again inside, empty, not UTF-8, a truncated gzip) stops it with exit status 2 and one
+line saying what to do.
 """
 
 from __future__ import annotations
@@ -34,7 +45,14 @@ from typing import Any
 
 import httpx
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from deconfliction.cli.context import (
@@ -46,7 +64,7 @@ from deconfliction.cli.context import (
 )
 from deconfliction.clock import ManualClock, SystemClock
 from deconfliction.errors import NotFoundError, ValidationError
-from deconfliction.feeds.traffic import AircraftState, CsvReplay, TrafficTick
+from deconfliction.feeds.traffic import DROP_REASONS, AircraftState, CsvReplay, TrafficTick
 from deconfliction.parties import PartyRef, Registry
 from deconfliction.tracks.service import BatchReport, TrackService
 
@@ -65,7 +83,7 @@ def party_of(aircraft: str, parties: int) -> int:
 
 
 def _row(state: AircraftState, stamp: datetime) -> dict[str, Any]:
-    return {
+    row = {
         "id": state.id,
         "time": stamp.isoformat(),
         "lat": state.lat,
@@ -75,6 +93,7 @@ def _row(state: AircraftState, stamp: datetime) -> dict[str, Any]:
         "trk_deg": state.trk_deg,
         "vs_mps": state.vs_mps,
     }
+    return {**row, "on_ground": True} if state.on_ground else row
 
 
 @dataclass
@@ -92,6 +111,8 @@ class _Tally:
     updated: int = 0
     resolved: int = 0
     most_open: int = 0
+    rows: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
 
     def count(self, sent: int, accepted: int, reasons: list[str]) -> None:
         self.sent += sent
@@ -102,23 +123,60 @@ class _Tally:
         refused = self.sent - self.accepted
         return f"{self.sent:,} states sent, {self.accepted:,} accepted, {refused:,} refused"
 
+    def drops(self) -> str:
+        """Every row of the file not sent, by reason."""
+        total = sum(self.dropped.values())
+        reasons = ", ".join(f"{reason} {self.dropped[reason]:,}" for reason in DROP_REASONS)
+        return f"{total:,} of {self.rows:,} rows of the file not sent: {reasons}"
 
-def _ticks(path: Path, minutes: float | None) -> Iterator[TrafficTick]:
-    replay = CsvReplay(path, period_s=1.0)
-    first: datetime | None = None
-    for tick in replay:
-        first = first or tick.start
-        if minutes is not None and tick.start - first >= timedelta(minutes=minutes):
-            return
-        yield tick
+
+class _Reading:
+    """The file in 1 s ticks, up to ``minutes`` of it, with a progress bar: by bytes of
+    the file read, or by file time when ``minutes`` bounds it."""
+
+    def __init__(
+        self,
+        path: Path,
+        minutes: float | None,
+        progress: Progress,
+        task: TaskID,
+        *,
+        skip_empty: bool,
+    ) -> None:
+        self.replay = CsvReplay(path, period_s=1.0, skip_empty=skip_empty)
+        self.minutes = minutes
+        self.progress = progress
+        self.task = task
+        progress.update(task, total=self.replay.size if minutes is None else minutes * 60.0)
+
+    def __iter__(self) -> Iterator[TrafficTick]:
+        first: datetime | None = None
+        for tick in self.replay:
+            first = first or tick.start
+            if self.minutes is not None and tick.start - first >= timedelta(minutes=self.minutes):
+                return
+            yield tick
+            done = (
+                self.replay.bytes_read
+                if self.minutes is None
+                else (tick.end - first).total_seconds()
+            )
+            self.progress.update(self.task, completed=done)
+
+    def tally(self, tally: _Tally) -> None:
+        tally.rows = self.replay.rows
+        tally.dropped = self.replay.dropped
 
 
 def _progress() -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
         TextColumn("{task.fields[status]}"),
         TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
         console=console,
         transient=False,
     )
@@ -169,12 +227,9 @@ def _over_http(
     started_wall = time.monotonic()
     first_end: datetime | None = None
     with httpx.Client(base_url=url, timeout=30.0) as client, _progress() as progress:
-        task = progress.add_task(
-            f"{path.name} → {url}",
-            total=None if minutes is None else minutes * 60,
-            status="",
-        )
-        for tick in _ticks(path, minutes):
+        task = progress.add_task(f"{path.name} → {url}", total=None, status="")
+        reading = _Reading(path, minutes, progress, task, skip_empty=False)
+        for tick in reading:
             first_end = first_end or tick.end
             due = started_wall + (tick.end - first_end).total_seconds() / speed
             if (wait := due - time.monotonic()) > 0:
@@ -193,7 +248,13 @@ def _over_http(
                         len(rows), report["accepted"], [r["reason"] for r in report["rejected"]]
                     )
             tally.ticks += 1
-            progress.update(task, advance=1, status=f"{tick.end:%H:%M:%S} · {tally.line()}")
+            refused = tally.sent - tally.accepted
+            progress.update(
+                task,
+                status=f"file {tick.end:%Y-%m-%d %H:%M:%S} · x{speed:g} · "
+                f"{tally.sent:,} sent · {refused:,} refused",
+            )
+        reading.tally(tally)
     return tally
 
 
@@ -225,11 +286,10 @@ def _in_process(path: Path, database: str, parties: int, minutes: float | None) 
         tally = _Tally()
         with _progress() as progress:
             task = progress.add_task(
-                f"{path.name} (fast time, {parties} parties)",
-                total=None if minutes is None else minutes * 60,
-                status="",
+                f"{path.name} (fast time, {parties} parties)", total=None, status=""
             )
-            for tick in _ticks(path, minutes):
+            reading = _Reading(path, minutes, progress, task, skip_empty=True)
+            for tick in reading:
                 clock.set(tick.end)
                 started = time.perf_counter()
                 shares: list[list[dict[str, Any]]] = [[] for _ in refs]
@@ -249,10 +309,10 @@ def _in_process(path: Path, database: str, parties: int, minutes: float | None) 
                 tally.ticks += 1
                 progress.update(
                     task,
-                    advance=1,
-                    status=f"{tick.end:%H:%M:%S} · {report.aircraft} aircraft · "
+                    status=f"file {tick.end:%Y-%m-%d %H:%M:%S} · {report.aircraft} aircraft · "
                     f"{report.open} open · {tally.tick_ms[-1]:.1f} ms",
                 )
+            reading.tally(tally)
     finally:
         db.dispose()
     return tally
@@ -275,6 +335,7 @@ def _parties(registry: Registry, count: int) -> list[PartyRef]:
 
 def _summary(tally: _Tally) -> None:
     console.print(f"{tally.ticks:,} ticks of 1 s: {tally.line()}")
+    console.print(tally.drops())
     for reason, n in tally.reasons.most_common(_SHOWN_REASONS):
         err_console.print(f"  refused {n:,} times: {reason}")
     if not tally.tick_ms:

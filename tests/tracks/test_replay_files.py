@@ -1,0 +1,111 @@
+"""``deconfliction replay`` on hand-made files, through the CLI (issue 9, item 5).
+
+Good files: columns by name in any order, extra columns ignored, a UTF-8 byte-order
+mark, an ``onground`` column; every row not sent counted by reason; seconds with no
+states skipped in fast time. Bad files: exit status 2 and one line that says what to
+do, never a traceback.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner, Result
+
+from deconfliction.cli.app import build
+from deconfliction.store.database import Database
+from deconfliction.store.schema import Conflict
+
+HEADER = "timestamp,id,lat,lon,alt_m,gs_mps,trk_deg,vs_mps\n"
+ROW = "2021-10-07T12:00:00.500Z,398564,48.36,1.41,6172.2,198.06,16.3,-13.0\n"
+
+
+def replay(tmp_path: Path, path: Path, *more: str) -> Result:
+    url = f"sqlite:///{tmp_path / 'replay.db'}"
+    return CliRunner().invoke(build(), ["replay", str(path), "-d", url, *more])
+
+
+def one_line(result: Result) -> str:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    [line] = [line for line in result.output.splitlines() if line.startswith("error:")]
+    return line
+
+
+def test_columns_go_by_name_extra_ones_are_ignored_and_every_drop_is_counted(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "named.csv"
+    path.write_text(
+        "\ufeffcallsign,vs_mps,trk_deg,gs_mps,alt_m,lon,lat,id,timestamp,onground\n"
+        "AFR1,-13.0,16.3,198.06,6172.2,1.41,48.36,398564,2021-10-07T12:00:00.5Z,false\n"
+        "AFR1,-13.0,16.3,198.06,6172.2,1.41,48.36,398564,2021-10-07T12:00:00.7Z,false\n"
+        "TAXI,0.0,90.0,8.0,120.0,2.55,49.0,39a415,2021-10-07T12:00:00.9Z,true\n"
+        "GND,,,,,2.55,49.0,3964f5,2021-10-07T12:00:01.0Z,\n"
+        "INC,,,,624.8,2.55,49.0,3964f6,2021-10-07T12:00:01.0Z,\n"
+        "BAD,0,90,fast,1000,2.0,45.0,abc124,2021-10-07T12:00:01.0Z,\n"
+        "FST,0,90,4000,1000,2.0,45.0,abc125,2021-10-07T12:00:01.0Z,\n"
+        "AFR1,-13.0,16.3,198.06,6100.0,1.41,48.40,398564,2021-10-07T13:00:00.0Z,false\n"
+        "OLD,0,90,100,1000,2.0,45.0,abc126,2021-10-07T12:59:59.0Z,\n",
+        encoding="utf-8",
+    )
+    result = replay(tmp_path, path)
+    assert result.exit_code == 0, result.output
+    assert "2 ticks of 1 s" in result.output  # an hour without states costs nothing
+    assert "3 states sent" in result.output
+    assert (
+        "6 of 9 rows of the file not sent: no altitude 1, incomplete 1, bad value 1, "
+        "late 1, duplicate 1, implausible 1"
+    ) in " ".join(result.output.split())
+
+
+def test_a_file_in_fast_time_skips_its_quiet_seconds(tmp_path: Path) -> None:
+    path = tmp_path / "two.csv.gz"
+    path.write_bytes(
+        gzip.compress(
+            (
+                HEADER + ROW + ROW.replace("12:00:00.500", "20:00:00.000").replace("48.36", "48.9")
+            ).encode()
+        )
+    )
+    result = replay(tmp_path, path, "--parties", "1")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"\b2 ticks of 1 s: 2 states sent, 2 accepted", result.output)
+    with Database(f"sqlite:///{tmp_path / 'replay.db'}").read() as session:
+        assert session.scalars(select(Conflict)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"", "is empty"),
+        (gzip.compress(b""), "is empty"),
+        (b"time,icao,lat,lon\n" + ROW.encode(), "lacks the column(s) timestamp, id, alt_m"),
+        (HEADER.replace("lat,lon", "lat,lat").encode(), "names the column(s) lat twice"),
+        ((HEADER + ROW + HEADER + ROW).encode(), "repeats its header at data row 2"),
+        ((HEADER + ROW).encode() + b"\xff\xfe,x\n", "is not UTF-8 text (byte 0xff"),
+        ((HEADER + ROW).encode("utf-16"), "is not UTF-8 text"),
+    ],
+    ids=["empty", "empty-gzip", "wrong-header", "twice", "header-again", "latin", "utf-16"],
+)
+def test_a_bad_file_stops_with_one_line_saying_what_to_do(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    line = one_line(replay(tmp_path, path))
+    assert says in line
+
+
+def test_a_truncated_gzip_says_at_which_byte(tmp_path: Path) -> None:
+    whole = gzip.compress((HEADER + ROW * 2_000).encode())
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    line = one_line(replay(tmp_path, path))
+    assert f"truncated at byte {len(whole) // 2}" in line
+    assert "download it again" in line
