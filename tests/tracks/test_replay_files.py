@@ -17,8 +17,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from deconfliction.cli.app import build
+from deconfliction.clock import SystemClock
+from deconfliction.parties import Registry
 from deconfliction.store.database import Database
 from deconfliction.store.schema import Conflict
+from tests.servers import free_port, served
 
 HEADER = "timestamp,id,lat,lon,alt_m,gs_mps,trk_deg,vs_mps\n"
 ROW = "2021-10-07T12:00:00.500Z,398564,48.36,1.41,6172.2,198.06,16.3,-13.0\n"
@@ -109,3 +112,41 @@ def test_a_truncated_gzip_says_at_which_byte(tmp_path: Path) -> None:
     line = one_line(replay(tmp_path, path))
     assert f"truncated at byte {len(whole) // 2}" in line
     assert "download it again" in line
+
+
+def test_into_a_server_it_shows_file_time_speed_sent_and_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    db = Database(url)
+    db.migrate()
+    _, token = Registry(db, SystemClock()).add("Alpha", "operator")
+    db.dispose()
+    path = tmp_path / "three.csv"
+    rows = [
+        ROW.replace("12:00:00.500", f"12:00:0{k}.500").replace("48.36", f"48.{k}6")
+        for k in range(3)
+    ]
+    path.write_text(
+        HEADER
+        + "".join(rows)
+        + ROW.replace("12:00:00.500", "12:00:02.900").replace("198.06", "1980.6")
+    )
+    port = free_port()
+    with served(url, port):
+        result = CliRunner().invoke(
+            build(),
+            [
+                "replay",
+                str(path),
+                "--url",
+                f"http://127.0.0.1:{port}",
+                "-t",
+                token,
+                "--speed",
+                "10",
+            ],
+        )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "file 2021-10-07 12:00:03 · x10 · 3 sent · 0 refused" in text
+    assert "3 states sent, 3 accepted, 0 refused" in text
+    assert "1 of 4 rows of the file not sent" in text  # a speed no aircraft reaches

@@ -53,7 +53,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 
 from deconfliction.cli.context import (
     console,
@@ -171,12 +171,12 @@ class _Reading:
 def _progress() -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=20),
         TextColumn("{task.percentage:>3.0f}%"),
-        TextColumn("{task.fields[status]}"),
         TimeElapsedColumn(),
-        TextColumn("left"),
         TimeRemainingColumn(),
+        TextColumn("left"),
+        TextColumn("{task.fields[status]}", table_column=Column(overflow="fold")),
         console=console,
         transient=False,
     )
@@ -227,7 +227,7 @@ def _over_http(
     started_wall = time.monotonic()
     first_end: datetime | None = None
     with httpx.Client(base_url=url, timeout=30.0) as client, _progress() as progress:
-        task = progress.add_task(f"{path.name} → {url}", total=None, status="")
+        task = progress.add_task(path.name, total=None, status="")
         reading = _Reading(path, minutes, progress, task, skip_empty=False)
         for tick in reading:
             first_end = first_end or tick.end
