@@ -7,20 +7,30 @@ crowded together, and every cluster must stand for at least ``threshold`` real p
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deconfliction.tactical import CPU, DetectionParams, detect
+from deconfliction.tactical.params import FEED_MODEL
 from deconfliction.tactical.state import TrafficState
 from deconfliction.tracks.crowds import Crowds, find_crowds, pairs_around
 from deconfliction.tracks.engine import TRACK_CLUSTER, TRACK_TRACK, Separation, track_track
 from deconfliction.tracks.registry import Snapshot
 
 PARAMS = DetectionParams()
+# The feed model with a floor high enough that descents in the crowd land, and a
+# ground rule that takes slow aircraft near it out: both must keep them out of crowds.
+HIGH_FLOOR = DetectionParams(
+    model=replace(FEED_MODEL, floor_m=2_900.0, ground_height_m=100.0, takeoff_speed_mps=30.0)
+)
 
 
-def traffic(seed: int, crowd: int, spread_deg: float, parties: int, others: int) -> TrafficState:
+def traffic(
+    seed: int, crowd: int, spread_deg: float, parties: int, others: int, grounded: float = 0.0
+) -> TrafficState:
     """``crowd`` aircraft of each of the first two parties within ``spread_deg`` of one
     point, and ``others`` aircraft of any of ``parties`` parties scattered around it."""
     rng = np.random.default_rng(seed)
@@ -43,7 +53,8 @@ def traffic(seed: int, crowd: int, spread_deg: float, parties: int, others: int)
         alt_m=alt,
         gs_mps=rng.uniform(0.0, 250.0, n),
         trk_deg=rng.uniform(0.0, 360.0, n),
-        vs_mps=rng.choice([0.0, 0.0, -8.0, 8.0], n),
+        vs_mps=rng.choice([0.0, 0.0, -8.0, 8.0, -0.3], n),
+        on_ground=rng.random(n) < grounded,
     )
 
 
@@ -71,15 +82,24 @@ def told_by_clusters(
     parties=st.integers(2, 4),
     others=st.integers(0, 150),
     threshold=st.sampled_from([1, 10, 100]),
+    params=st.sampled_from([PARAMS, DetectionParams(model=FEED_MODEL), HIGH_FLOOR]),
+    grounded=st.sampled_from([0.0, 0.3]),
 )
 def test_the_search_around_crowds_is_every_pair_less_the_clusters(
-    seed: int, crowd: int, spread: float, parties: int, others: int, threshold: int
+    seed: int,
+    crowd: int,
+    spread: float,
+    parties: int,
+    others: int,
+    threshold: int,
+    params: DetectionParams,
+    grounded: float,
 ) -> None:
-    state = traffic(seed, crowd, spread, parties, others)
-    crowds = find_crowds(state, PARAMS.rpz_m, PARAMS.hpz_m, PARAMS.lookahead_s, threshold)
-    every = detect(state, PARAMS)
+    state = traffic(seed, crowd, spread, parties, others, grounded)
+    crowds = find_crowds(state, params, threshold)
+    every = detect(state, params)
     expected = ~told_by_clusters(state, crowds, every.i, every.j)
-    found = pairs_around(state, crowds, PARAMS, CPU)
+    found = pairs_around(state, crowds, params, CPU)
     assert list(zip(found.i.tolist(), found.j.tolist(), strict=True)) == list(
         zip(every.i[expected].tolist(), every.j[expected].tolist(), strict=True)
     )
@@ -91,6 +111,9 @@ def test_the_search_around_crowds_is_every_pair_less_the_clusters(
         assert inside.sum() >= threshold  # the cluster stands for real pairs
         if cluster.tin_s == 0.0:
             assert every.los[inside].sum() >= threshold  # ... a loss of separation now
+    if state.on_ground is not None:
+        members = crowds.group >= 0
+        assert not (members & state.on_ground).any()  # on the ground: in no crowd
 
 
 def test_a_crowd_is_one_finding_and_sparse_traffic_is_as_before() -> None:

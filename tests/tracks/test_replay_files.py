@@ -60,7 +60,7 @@ def test_columns_go_by_name_extra_ones_are_ignored_and_every_drop_is_counted(
     result = replay(tmp_path, path)
     assert result.exit_code == 0, result.output
     assert "2 ticks of 1 s" in result.output  # an hour without states costs nothing
-    assert "3 states sent" in result.output
+    assert "3 states sent, 3 accepted" in result.output  # on_ground true taken
     assert (
         "6 of 9 rows of the file not sent: no altitude 1, incomplete 1, bad value 1, "
         "late 1, duplicate 1, implausible 1"
@@ -122,13 +122,15 @@ def test_into_a_server_it_shows_file_time_speed_sent_and_refused(tmp_path: Path)
     db.dispose()
     path = tmp_path / "three.csv"
     rows = [
-        ROW.replace("12:00:00.500", f"12:00:0{k}.500").replace("48.36", f"48.{k}6")
+        ROW.replace("12:00:00.500", f"12:00:0{k}.500").replace("398564", f"39856{k}")
         for k in range(3)
     ]
     path.write_text(
         HEADER
         + "".join(rows)
-        + ROW.replace("12:00:00.500", "12:00:02.900").replace("198.06", "1980.6")
+        + ROW.replace("12:00:00.500", "12:00:02.900")
+        .replace("198.06", "1980.6")
+        .replace("398564", "398562")
     )
     port = free_port()
     with served(url, port):

@@ -6,13 +6,17 @@ of rows in a tick that must take a second. :func:`find_crowds` finds such crowds
 the pair search, in O(N log N), so that their inner pairs are never enumerated.
 
 **Cells.** Every aircraft is put in a grid cell of ``R/2`` along each ECEF axis (its
-ground position) and ``H/2`` in altitude, ``R`` and ``H`` the *smallest* minima of any
-pair in play. Two aircraft in one cell are less than ``R √3 / 2 < R`` apart (the chord
-bounds the horizontal distance the conflict test measures) and less than ``H / 2``
-apart vertically: a loss of separation, under any pair's minima. The grid is built at
-the tick and every ``step_s`` after it within the look-ahead, on positions dead-reckoned
-along the geodesic (:mod:`~deconfliction.tracks.reckoning`); a cell found at time ``t``
-means a loss of separation no later than ``t``.
+ground position) and ``min(H/2, H - q)`` in altitude, ``R`` and ``H`` the *smallest*
+minima of any pair in play and ``q`` the prediction model's altitude quantum. Two
+aircraft in one cell are less than ``R √3 / 2 < R`` apart (the chord bounds the
+horizontal distance the conflict test measures) and less than ``H - q`` apart
+vertically: a loss of separation, under any pair's minima. The grid is built at the
+tick and every ``step_s`` after it within the look-ahead, on positions dead-reckoned
+along the geodesic (:mod:`~deconfliction.tracks.reckoning`) with the model's altitudes
+(level-flight dead band, descents that level off at the floor); a cell found at time
+``t`` means a loss of separation no later than ``t``. Aircraft that take no part in
+track-track prediction (on the ground; after a descent lands) are in no cell, and
+suspect tracks never reach here (the service leaves them out of the snapshot).
 
 **Crowds.** A cell where parties ``a`` and ``b`` have ``n_a`` and ``n_b`` aircraft with
 ``n_a * n_b >= threshold`` is a crowded cell of the pair. Every aircraft of ``a`` or
@@ -41,6 +45,7 @@ import numpy as np
 from deconfliction.core.earth import geodetic_to_ecef
 from deconfliction.tactical import ArrayBackend, ConflictSet, DetectionParams, detect
 from deconfliction.tactical.cpa import Fleet, encounters
+from deconfliction.tactical.model import floors, landing_s, level, predicted_alt, taking_part
 from deconfliction.tactical.pruning import SweptBoxes
 from deconfliction.tactical.state import FloatArray, IntArray, TrafficState
 from deconfliction.tracks.reckoning import advance
@@ -77,53 +82,67 @@ class Crowds:
         return int(self.group.max()) + 1 if self.group.size else 0
 
 
+Positions = tuple[FloatArray, FloatArray, FloatArray]
+"""(lon, lat, alt_m) of some aircraft."""
+
+
 @dataclass
 class _Seen:
-    """A pair's members so far, and where its crowd was first seen (rows ``first``)."""
+    """A pair's members so far, when its crowd was first seen, and where its aircraft
+    were then (each party's)."""
 
     rows: dict[int, list[IntArray]]
     tin_s: float
-    lon: FloatArray
-    lat: FloatArray
-    alt: FloatArray
-    first: IntArray
+    first: Positions
+    second: Positions
 
 
 def find_crowds(
-    state: TrafficState,
-    rpz_m: float,
-    hpz_m: float,
-    lookahead_s: float,
-    threshold: int,
-    step_s: float = DEFAULT_STEP_S,
+    state: TrafficState, params: DetectionParams, threshold: int, step_s: float = DEFAULT_STEP_S
 ) -> Crowds:
-    """The crowds of ``state`` under the smallest minima ``rpz_m``/``hpz_m`` (metres) in
-    play, looking ``lookahead_s`` ahead every ``step_s`` seconds; a cell is crowded when
-    two parties' counts there multiply to ``threshold`` or more."""
+    """The crowds of ``state`` under the smallest minima in play (``params``: radius,
+    half-height, look-ahead and prediction model), looking ahead every ``step_s``
+    seconds; a cell is crowded when two parties' counts there multiply to ``threshold``
+    or more. Aircraft that take no part in track-track prediction (on the ground) are
+    in no crowd, nor are aircraft after their descent reaches its floor."""
     n = len(state)
+    nothing = Crowds(np.full(n, -1, dtype=np.int64))
     if n < 2 or threshold < 1:
-        return Crowds(np.full(n, -1, dtype=np.int64))
+        return nothing
+    model = params.model
+    part = taking_part(state, model)
+    rows = np.arange(n) if part is None else part
+    state = state if part is None else state.take(part)
     codes, party = np.unique(state.party, return_inverse=True)
     if codes.shape[0] < 2:
-        return Crowds(np.full(n, -1, dtype=np.int64))
+        return nothing
+    vs = level(state.vs_mps, model)
+    floor = floors(state, model)
+    landed = None if floor is None else landing_s(state.alt_m, vs, floor)
+    height = min(params.hpz_m / 2.0, params.hpz_m - model.altitude_quantum_m)
     seen: dict[tuple[int, int], _Seen] = {}
-    for t in np.arange(0.0, lookahead_s, step_s).tolist():
+    for t in np.arange(0.0, params.lookahead_s, step_s).tolist():
         if t == 0.0:
-            lon, lat, alt = state.lon, state.lat, state.alt_m
+            lon, lat = state.lon, state.lat
         else:
-            at = advance(
-                state.lon, state.lat, state.alt_m, state.gs_mps, state.trk_deg, state.vs_mps, t
-            )
-            lon, lat, alt = at.lon, at.lat, at.alt_m
-        for pair, rows in _crowded(lon, lat, alt, party, rpz_m, hpz_m, threshold):
+            at = advance(state.lon, state.lat, state.alt_m, state.gs_mps, state.trk_deg, vs, t)
+            lon, lat = at.lon, at.lat
+        alt = predicted_alt(state.alt_m, vs, floor, t)
+        live = np.arange(len(state)) if landed is None else np.flatnonzero(landed > t)
+        for pair, (rows_u, rows_v) in _crowded(
+            lon[live], lat[live], alt[live], party[live], params.rpz_m, height, threshold
+        ):
             a, b = int(codes[pair[0]]), int(codes[pair[1]])
+            found = (rows[live[rows_u]], rows[live[rows_v]])
             held = seen.get((a, b))
             if held is None:
-                held = seen[(a, b)] = _Seen({a: [], b: []}, t, lon, lat, alt, np.concatenate(rows))
-            held.rows[a].append(rows[0])
-            held.rows[b].append(rows[1])
+                at_t = (lon[live[rows_u]], lat[live[rows_u]], alt[live[rows_u]])
+                more = (lon[live[rows_v]], lat[live[rows_v]], alt[live[rows_v]])
+                held = seen[(a, b)] = _Seen({a: [], b: []}, t, at_t, more)
+            held.rows[a].append(found[0])
+            held.rows[b].append(found[1])
     if not seen:
-        return Crowds(np.full(n, -1, dtype=np.int64))
+        return nothing
     clusters = tuple(_cluster(pair, held) for pair, held in sorted(seen.items()))
     return Crowds(_groups(n, clusters), clusters)
 
@@ -134,7 +153,7 @@ def _crowded(
     alt: FloatArray,
     party: IntArray,
     rpz_m: float,
-    hpz_m: float,
+    height_m: float,
     threshold: int,
 ) -> list[tuple[tuple[int, int], tuple[IntArray, IntArray]]]:
     """Each pair of party indices with crowded cells, and its aircraft in them or in
@@ -142,7 +161,7 @@ def _crowded(
     x, y, z = geodetic_to_ecef(lon, lat, 0.0)
     side = rpz_m / 2.0
     coords = np.stack(
-        [*(np.floor(c / side) for c in (x, y, z)), np.floor(alt / (hpz_m / 2.0))], axis=1
+        [*(np.floor(c / side) for c in (x, y, z)), np.floor(alt / height_m)], axis=1
     ).astype(np.int64)
     order = np.lexsort((party, *(coords[:, k] for k in (3, 2, 1, 0))))
     ordered = coords[order]
@@ -191,18 +210,13 @@ def _around(
 
 
 def _cluster(pair: tuple[int, int], held: _Seen) -> Cluster:
-    first = held.first
+    lon, lat, alt = (np.concatenate([u, v]) for u, v in zip(held.first, held.second, strict=True))
     return Cluster(
         parties=pair,
         members={party: np.unique(np.concatenate(rows)) for party, rows in held.rows.items()},
         tin_s=held.tin_s,
-        area=(
-            float(held.lon[first].min()),
-            float(held.lat[first].min()),
-            float(held.lon[first].max()),
-            float(held.lat[first].max()),
-        ),
-        band=(float(held.alt[first].min()), float(held.alt[first].max())),
+        area=(float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())),
+        band=(float(alt.min()), float(alt.max())),
     )
 
 
@@ -255,9 +269,14 @@ def pairs_around(
     boxes = SweptBoxes.of(fleet, params.lookahead_s)
     lo = np.stack([backend.to_host(a) for a in boxes.lo], axis=1)
     hi = np.stack([backend.to_host(a) for a in boxes.hi], axis=1)
+    part = taking_part(state, params.model)
+    judged = np.ones(len(state), dtype=bool)
+    if part is not None:  # aircraft on the ground take no part
+        judged[:] = False
+        judged[part] = True
     for g in range(crowds.groups):
         members = np.flatnonzero(crowds.group == g)
-        others = np.flatnonzero((crowds.group < 0) | (crowds.group > g))  # each pair once
+        others = np.flatnonzero(judged & ((crowds.group < 0) | (crowds.group > g)))  # once
         near = others[
             (lo[others] <= hi[members].max(axis=0)).all(axis=1)
             & (hi[others] >= lo[members].min(axis=0)).all(axis=1)

@@ -307,9 +307,7 @@ def track_track(
     if len(parties) < 2:
         return []
     narrowest = separation.narrowest(parties)
-    crowds = find_crowds(
-        state, narrowest.rpz_m, narrowest.hpz_m, narrowest.lookahead_s, cluster_pairs
-    )
+    crowds = find_crowds(state, narrowest, cluster_pairs)
     findings = _cluster_findings(snapshot, crowds, separation)
     for pairs, params in _by_pair_minima(state, separation, backend, crowds):
         findings += _pair_findings(snapshot, pairs, params)
