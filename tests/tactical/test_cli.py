@@ -130,3 +130,39 @@ def test_the_quantum_and_dead_band_flags(tmp_path: Path) -> None:
     drifting = ["a,49.0,2.0,10000,200,90,0.3", "b,49.0,2.2,10304.8,200,270,-0.3"]
     assert as_json(tmp_path, [HEADER, *drifting])["pairs"] == []
     assert len(as_json(tmp_path, [HEADER, *drifting], "--level-vs-mps", "0")["pairs"]) == 1
+
+
+def test_stream_writes_the_same_pairs_as_they_come(tmp_path: Path) -> None:
+    lines = [HEADER, *ROWS, "yy,49.0,2.1,10000,200,0,0", "xx,49.1,2.1,10000,200,180,0"]
+    whole = as_json(tmp_path, lines)
+    streamed = as_json(tmp_path, lines, "--stream")
+    assert streamed["n"] == whole["n"]
+    assert isinstance(streamed["seconds"], float)
+    assert len(whole["pairs"]) > 1
+
+    def key(p: dict[str, Any]) -> tuple[str, str]:
+        return p["a"], p["b"]
+
+    assert sorted(streamed["pairs"], key=key) == sorted(whole["pairs"], key=key)
+
+
+def test_an_onground_column_takes_aircraft_out_and_other_columns_are_ignored(
+    tmp_path: Path,
+) -> None:
+    header = HEADER + ",onground,squawk"
+    rows = [ROWS[0] + ",false,7000", ROWS[1] + ",true,7000"]
+    assert as_json(tmp_path, [header, *rows])["pairs"] == []
+    assert len(as_json(tmp_path, [header, ROWS[0] + ",0,1", ROWS[1] + ",0,2"])["pairs"]) == 1
+    result = run(tmp_path, [header, ROWS[0] + ",maybe,1"])
+    assert result.exit_code == 2
+    assert "line 2: onground is 'maybe'" in " ".join(result.stderr.split())
+
+
+def test_a_command_is_built_without_the_others() -> None:
+    from deconfliction.cli.app import COMMANDS, GROUPS
+
+    only = build("detect")
+    assert [c.name for c in only.registered_commands] == ["detect"]
+    assert not only.registered_groups
+    every = build()
+    assert len(every.registered_commands) + len(every.registered_groups) == len(COMMANDS + GROUPS)

@@ -16,11 +16,13 @@ from hypothesis import strategies as st
 from deconfliction.errors import ValidationError
 from deconfliction.tactical import (
     SEPARATION_TOLERANCE_M,
+    ConflictSet,
     DetectionParams,
     TrafficState,
     detect,
     detect_all_pairs,
 )
+from deconfliction.tactical.detect import detect_chunks
 from deconfliction.tactical.model import landing_s, level, on_ground, predicted_alt
 from deconfliction.tactical.params import EXACT, FEED_MODEL, PredictionModel
 from tests.tactical.scalar import ecef, enu, velocity
@@ -239,3 +241,14 @@ def test_found_rows_are_those_of_the_whole_state() -> None:
 def test_a_bad_model_is_refused(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         PredictionModel(**kwargs)  # type: ignore[arg-type]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(state=_fed(), model=_models, chunk=st.sampled_from([1, 7, 1 << 20]))
+def test_the_chunks_hold_exactly_the_pairs_of_detect(
+    state: TrafficState, model: PredictionModel, chunk: int
+) -> None:
+    params = DetectionParams(model=model)
+    parts = list(detect_chunks(state, params, chunk_pairs=chunk))
+    assert all(len(p) > 0 for p in parts)
+    assert_identical(ConflictSet.joined(parts), detect(state, params))

@@ -1,43 +1,44 @@
-"""Assembles the command line from one module per command (each owns its options)."""
+"""Assembles the command line from one module per command (each owns its options).
+
+A command's module is imported only when it is needed: :func:`build` with the name of
+the command being run imports that one module (``detect`` on a big file starts without
+loading the store, the web stack or the other commands); without one, every command is
+registered (``deconfliction --help`` lists them all).
+"""
 
 from __future__ import annotations
 
+import importlib
+
 import typer
 
-__all__ = ["build"]
+__all__ = ["COMMANDS", "GROUPS", "build"]
+
+GROUPS = ("party", "journal", "agreement", "zones")
+"""Commands with subcommands: their module's ``app``."""
+COMMANDS = ("stats", "serve", "demo", "detect", "check", "replay", "feed")
+"""Commands: their module's function of the same name."""
 
 
-def build() -> typer.Typer:
-    """The Typer application with every command registered."""
-    from deconfliction.cli import (
-        agreement,
-        check,
-        demo,
-        detect,
-        feed,
-        journal,
-        party,
-        replay,
-        serve,
-        stats,
-        zones,
-    )
-
+def build(only: str | None = None) -> typer.Typer:
+    """The Typer application with every command registered, or only the command
+    ``only`` when it names one."""
     app = typer.Typer(
         name="deconfliction",
         help="Deconfliction: independent parties in one airspace, without accidental clashes.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,
     )
-    app.add_typer(party.app, name="party")
-    app.add_typer(journal.app, name="journal")
-    app.add_typer(agreement.app, name="agreement")
-    app.add_typer(zones.app, name="zones")
-    app.command("stats")(stats.stats)
-    app.command("serve")(serve.serve)
-    app.command("demo")(demo.demo)
-    app.command("detect")(detect.detect)
-    app.command("check")(check.check)
-    app.command("replay")(replay.replay)
-    app.command("feed")(feed.feed)
+
+    @app.callback()
+    def root() -> None:
+        """Deconfliction: independent parties in one airspace, without accidental clashes."""
+
+    names = (only,) if only in GROUPS + COMMANDS else GROUPS + COMMANDS
+    for name in names:
+        module = importlib.import_module(f"deconfliction.cli.{name}")
+        if name in GROUPS:
+            app.add_typer(module.app, name=name)
+        else:
+            app.command(name)(getattr(module, name))
     return app

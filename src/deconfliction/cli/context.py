@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from deconfliction.errors import DeconflictionError
-from deconfliction.settings import Settings
-from deconfliction.store.database import Database
+
+if TYPE_CHECKING:  # imported when used: a command that needs no store loads none of it
+    from deconfliction.settings import Settings
+    from deconfliction.store.database import Database
 
 __all__ = ["DATABASE_OPTION", "console", "errors_as_exit", "open_database", "settings_for"]
 
@@ -27,11 +30,15 @@ DATABASE_OPTION = typer.Option(
 
 
 def settings_for(database: str | None) -> Settings:
+    from deconfliction.settings import Settings
+
     return Settings.from_env(database_url=database)
 
 
 def open_database(settings: Settings) -> Database:
     """The database of these settings, migrated to the newest schema."""
+    from deconfliction.store.database import Database
+
     db = Database(settings.database_url)
     db.migrate()
     return db

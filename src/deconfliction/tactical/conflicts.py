@@ -71,11 +71,9 @@ class ConflictSet:
         """The same set with NumPy arrays."""
         return ConflictSet(**{f.name: backend.to_host(getattr(self, f.name)) for f in fields(self)})
 
-    def of_rows(self, rows: IntArray | None) -> ConflictSet:
-        """The same set with ``i`` and ``j`` mapped through ``rows`` (increasing), for a
-        set found over a subset of a state's rows (``None``: all rows, as it is)."""
-        if rows is None:
-            return self
+    def of_rows(self, rows: Any) -> ConflictSet:
+        """The same set with ``i`` and ``j`` mapped through ``rows`` (increasing, on the
+        set's backend), for a set found over a subset of a state's rows."""
         return ConflictSet(
             rows[self.i], rows[self.j], self.tcpa, self.dcpa, self.tin, self.tout, self.los
         )

@@ -17,6 +17,8 @@ chunk. A service calls it once per tick with the latest state of every aircraft.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from deconfliction.tactical.backend import CPU, ArrayBackend
 from deconfliction.tactical.conflicts import ConflictSet
 from deconfliction.tactical.cpa import Fleet, encounters
@@ -25,7 +27,7 @@ from deconfliction.tactical.params import DetectionParams
 from deconfliction.tactical.pruning import candidate_pairs
 from deconfliction.tactical.state import TrafficState
 
-__all__ = ["detect"]
+__all__ = ["detect", "detect_chunks"]
 
 
 def detect(
@@ -41,13 +43,34 @@ def detect(
     result is always NumPy. ``chunk_pairs`` bounds the candidate pairs held at once
     (default: the backend's).
     """
-    params = params or DetectionParams()
+    parts = list(_on_device(state, params or DetectionParams(), backend, chunk_pairs))
+    return ConflictSet.joined(parts, backend).to_host(backend)
+
+
+def detect_chunks(
+    state: TrafficState,
+    params: DetectionParams | None = None,
+    backend: ArrayBackend = CPU,
+    *,
+    chunk_pairs: int | None = None,
+) -> Iterator[ConflictSet]:
+    """The conflicts of :func:`detect`, chunk by chunk as they are found (NumPy), so
+    millions of pairs can be written out in bounded memory. Each pair is in exactly
+    one chunk; a chunk is in no particular order."""
+    for part in _on_device(state, params or DetectionParams(), backend, chunk_pairs):
+        if len(part):
+            yield part.to_host(backend)
+
+
+def _on_device(
+    state: TrafficState, params: DetectionParams, backend: ArrayBackend, chunk_pairs: int | None
+) -> Iterator[ConflictSet]:
     rows = taking_part(state, params.model)
     if rows is not None:  # aircraft on the ground take no part
-        return detect(state.take(rows), params, backend, chunk_pairs=chunk_pairs).of_rows(rows)
+        on_device = backend.to_device(rows)
+        for part in _on_device(state.take(rows), params, backend, chunk_pairs):
+            yield part.of_rows(on_device)
+        return
     fleet = Fleet.build(state, params, backend)
-    parts = [
-        encounters(fleet, i, j, params.lookahead_s)
-        for i, j in candidate_pairs(fleet, params.lookahead_s, chunk_pairs or backend.chunk_pairs)
-    ]
-    return ConflictSet.joined(parts, backend).to_host(backend)
+    for i, j in candidate_pairs(fleet, params.lookahead_s, chunk_pairs or backend.chunk_pairs):
+        yield encounters(fleet, i, j, params.lookahead_s)
