@@ -103,7 +103,8 @@ def _sampled(state: TrafficState, params: DetectionParams, i: int, j: int, t: An
     alt = [predicted_alt(state.alt_m[[k]], vs[[n]], floor[[n]], t) for n, k in enumerate((i, j))]
     landed = [t >= landing_s(state.alt_m[[k]], vs[[n]], floor[[n]]) for n, k in enumerate((i, j))]
     h = params.hpz_m - model.altitude_quantum_m - SEPARATION_TOLERANCE_M
-    r = params.rpz_m - SEPARATION_TOLERANCE_M
+    zones = [params.rpz_m] if state.rpz_m is None else state.rpz_m[[i, j]].tolist()
+    r = max(params.rpz_m if math.isnan(z) else z for z in zones) - SEPARATION_TOLERANCE_M
     return (horizontal, np.abs(alt[1] - alt[0]), r, h, ~(landed[0] | landed[1]))
 
 
