@@ -80,9 +80,7 @@ def test_the_first_valid_token_enrols_the_uss_once(client: TestClient, token: To
     assert created == [{"name": "uss-alpha", "role": "uss", "enrolled_by": "f3548-token"}]
 
 
-def test_a_sub_naming_a_native_party_is_refused(
-    client: TestClient, token: Token, make_party: object
-) -> None:
+def test_a_sub_naming_a_native_party_is_refused(client: TestClient, token: Token) -> None:
     services = client.app.state.services  # type: ignore[attr-defined]
     services.registry.add("Coastal ANSP", "authority")
     response = client.post(PATH, json=QUERY, headers=auth(token("Coastal ANSP", SC)))
