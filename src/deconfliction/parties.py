@@ -1,4 +1,11 @@
-"""Parties and their bearer tokens (kept hashed; shown once, at creation)."""
+"""Parties and their bearer tokens (kept hashed; shown once, at creation).
+
+A token's life: issued (with ``party add``, ``party token issue`` or a rotation),
+optionally with an expiry; listed by id (never by value); revoked one by one, or all
+but a fresh one by a rotation. Every issue, rotation and revocation is journaled. A
+revoked or expired token is refused by every process within ``cache_s`` seconds (at
+once by the process that revoked it); open streams check their token as often.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,12 @@ import hashlib
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
@@ -50,6 +58,20 @@ class PartyRef:
     id: int
     name: str
     role: Role
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token as an administrator sees it: never its value."""
+
+    id: int
+    party: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def is_active(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
 def hash_token(token: str) -> str:
@@ -152,20 +174,86 @@ class Registry:
             )
         return _ref(party)
 
-    def issue_token(self, name: str) -> str:
-        """A further token for an existing party."""
+    def issue_token(self, name: str, expires_in_s: float | None = None) -> tuple[TokenInfo, str]:
+        """A further token for an existing party, valid for ``expires_in_s`` seconds
+        (``None``: until revoked); returns it as listed, and its value (shown once)."""
+        now = self._clock.now()
         with self._db.transaction() as session:
+            lock_head(session)
             party = self._by_name(session, name)
-            token = self._issue(session, party)
+            row, token = self._new_token(session, party, expires_in_s)
             append(
                 session,
-                at=self._clock.now(),
+                at=now,
                 kind="party.token_issued",
                 party=name,
                 subject=name,
-                payload={"name": name},
+                payload=_token_payload(name, row),
             )
-            return token
+            return _info(row, name), token
+
+    def tokens(self, name: str) -> list[TokenInfo]:
+        """The party's tokens, oldest first (revoked and expired ones too)."""
+        with self._db.read() as session:
+            party = self._by_name(session, name)
+            rows = session.scalars(
+                select(Token).where(Token.party_id == party.id).order_by(Token.id)
+            )
+            return [_info(r, name) for r in rows]
+
+    def rotate(self, name: str, expires_in_s: float | None = None) -> tuple[TokenInfo, str]:
+        """Issue the party a fresh token and revoke every other it holds, at once."""
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            lock_head(session)
+            party = self._by_name(session, name)
+            old = list(
+                session.scalars(
+                    select(Token).where(Token.party_id == party.id, Token.revoked_at.is_(None))
+                )
+            )
+            for row in old:
+                row.revoked_at = now
+            row, token = self._new_token(session, party, expires_in_s)
+            append(
+                session,
+                at=now,
+                kind="party.token_rotated",
+                party=name,
+                subject=name,
+                payload={**_token_payload(name, row), "revoked": [r.id for r in old]},
+            )
+            self._forget(r.token_hash for r in old)
+            return _info(row, name), token
+
+    def revoke(self, token_id: int) -> TokenInfo:
+        """Revoke one token (revoking it again changes nothing)."""
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            lock_head(session)
+            found = session.execute(
+                select(Token, Party.name)
+                .join(Party, Party.id == Token.party_id)
+                .where(Token.id == token_id)
+            ).one_or_none()
+            if found is None:
+                raise NotFoundError(
+                    f"no token {token_id}; list a party's tokens with "
+                    "'deconfliction party token list NAME'"
+                )
+            row, name = found
+            if row.revoked_at is None:
+                row.revoked_at = now
+                append(
+                    session,
+                    at=now,
+                    kind="party.token_revoked",
+                    party=name,
+                    subject=name,
+                    payload=_token_payload(name, row),
+                )
+            self._forget([row.token_hash])
+            return _info(row, name)
 
     def all(self) -> list[PartyRef]:
         with self._db.read() as session:
@@ -186,38 +274,66 @@ class Registry:
             return remembered[0]
         return None
 
-    def authenticate(self, token: str) -> PartyRef:
-        """The party holding this token, or AuthenticationError."""
+    def authenticate(self, token: str, *, fresh: bool = False) -> PartyRef:
+        """The party holding this token, or AuthenticationError (revoked, expired or
+        unknown). ``fresh``: ask the store even if the token was accepted lately."""
         digest = hash_token(token)
-        party = self._remembered(digest)
+        party = None if fresh else self._remembered(digest)
         if party is not None:
             return party
-        now = self._monotonic()
+        monotonic, now = self._monotonic(), self._clock.now()
         with self._db.read() as session:
-            row = session.execute(
-                select(Party)
+            found = session.execute(
+                select(Party, Token.expires_at)
                 .join(Token, Token.party_id == Party.id)
-                .where(Token.token_hash == digest, Token.revoked_at.is_(None))
-            ).scalar_one_or_none()
-        if row is None:
+                .where(
+                    Token.token_hash == digest,
+                    Token.revoked_at.is_(None),
+                    or_(Token.expires_at.is_(None), Token.expires_at > now),
+                )
+            ).one_or_none()
+        if found is None:
             self._accepted.pop(digest, None)
             raise AuthenticationError(
-                "the bearer token is not valid; ask your administrator for a token "
-                "(deconfliction party add / party token)"
+                "the bearer token is not valid (unknown, revoked or expired); ask your "
+                "administrator for a token (deconfliction party token issue)"
             )
+        row, expires_at = found
         party = _ref(row)
-        if self._cache_s > 0:
+        keep_s = self._cache_s
+        if expires_at is not None:
+            keep_s = min(keep_s, (expires_at - now).total_seconds())
+        if keep_s > 0:
             if len(self._accepted) >= _MAX_REMEMBERED:
                 self._accepted.clear()
-            self._accepted[digest] = (party, now + self._cache_s)
+            self._accepted[digest] = (party, monotonic + keep_s)
         return party
 
+    def _forget(self, digests: Iterable[str]) -> None:
+        for digest in digests:
+            self._accepted.pop(digest, None)
+
     def _issue(self, session: Session, party: Party) -> str:
+        return self._new_token(session, party, None)[1]
+
+    def _new_token(
+        self, session: Session, party: Party, expires_in_s: float | None
+    ) -> tuple[Token, str]:
+        if expires_in_s is not None and not expires_in_s > 0:
+            raise ValidationError(
+                f"a token's expiry must be a positive number of seconds, not {expires_in_s}"
+            )
+        now = self._clock.now()
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        session.add(
-            Token(party_id=party.id, token_hash=hash_token(token), created_at=self._clock.now())
+        row = Token(
+            party_id=party.id,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=None if expires_in_s is None else now + timedelta(seconds=expires_in_s),
         )
-        return token
+        session.add(row)
+        session.flush()
+        return row, token
 
     @staticmethod
     def _by_name(session: Session, name: str) -> Party:
@@ -227,3 +343,16 @@ class Registry:
                 f"no party named {name!r}; list them with 'deconfliction party list'"
             )
         return party
+
+
+def _info(row: Token, name: str) -> TokenInfo:
+    return TokenInfo(row.id, name, row.created_at, row.expires_at, row.revoked_at)
+
+
+def _token_payload(name: str, row: Token) -> dict[str, object]:
+    """What the journal keeps of a token: its id and times, never its value or hash."""
+    return {
+        "name": name,
+        "token": row.id,
+        "expires_at": None if row.expires_at is None else row.expires_at.isoformat(),
+    }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -53,6 +53,12 @@ def volume(
             **extra,
         },
     }
+
+
+def hours_ahead(hours: float) -> float:
+    """``hours`` from now, as hours after T0 (for :func:`volume`), for tests that run on
+    the system clock: a notice's window must end in the future."""
+    return (datetime.now(UTC) - T0).total_seconds() / 3600 + hours
 
 
 VolumeFactory = Callable[..., Body]

@@ -14,7 +14,7 @@ from deconfliction.journal.chain import verify
 from deconfliction.parties import Registry
 from deconfliction.store.database import Database
 from deconfliction.store.schema import JournalEntry, JournalHead
-from tests.api.conftest import bearer, box, volume
+from tests.api.conftest import bearer, box, hours_ahead, volume
 from tests.servers import free_port, served
 
 
@@ -26,12 +26,15 @@ def test_answered_filings_survive_kill_9(tmp_path: Path) -> None:
     db.dispose()
     port = free_port()
     filed = []
+    ahead = hours_ahead(48)
     with served(url, port) as process, httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:
         for i in range(20):
             body = {
                 "title": f"sortie {i}",
                 "volumes": [
-                    volume(box(8.0 + i * 0.01, 47.0, 8.3, 47.3), start_h=48 + i, end_h=50 + i)
+                    volume(
+                        box(8.0 + i * 0.01, 47.0, 8.3, 47.3), start_h=ahead + i, end_h=ahead + 2 + i
+                    )
                 ],
             }
             response = c.post("/v1/notices", json=body, headers=bearer(token))

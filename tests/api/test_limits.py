@@ -8,20 +8,36 @@ import select
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect as ws_connect
 
+from deconfliction.agreements.service import AgreementService
+from deconfliction.agreements.terms import Terms
 from deconfliction.clock import SystemClock
 from deconfliction.limits import PartyLimits
 from deconfliction.parties import Registry
 from deconfliction.settings import Settings
 from deconfliction.store.database import Database
-from tests.api.conftest import bearer
+from tests.api.conftest import bearer, box, hours_ahead, volume
 from tests.servers import free_port, served
 
 MB = 1_000_000
+SMALL = {
+    "max_volumes_per_notice": 2,
+    "max_active_notices": 2,
+    "max_aircraft": 3,
+    "max_streams": 2,
+    "notice_horizon_s": 2 * 86_400,
+    "notice_max_duration_s": 86_400,
+}
+"""The limits of the party Small."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +45,7 @@ class Server:
     port: int
     pid: int
     tokens: dict[str, str]
+    database_url: str
 
     @property
     def url(self) -> str:
@@ -41,8 +58,9 @@ def _store(tmp_path: Path, *names: str) -> tuple[str, dict[str, str]]:
     db.migrate()
     registry = Registry(db, SystemClock())
     tokens = {name: registry.add(name, "operator")[1] for name in names}
-    if "Slow" in names:
-        PartyLimits(db, SystemClock(), Settings()).set("Slow", {"rate_per_s": 1, "rate_burst": 3})
+    limits = PartyLimits(db, SystemClock(), Settings())
+    limits.set("Slow", {"rate_per_s": 1, "rate_burst": 3})
+    limits.set("Small", SMALL)
     db.dispose()
     return url, tokens
 
@@ -50,11 +68,17 @@ def _store(tmp_path: Path, *names: str) -> tuple[str, dict[str, str]]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One server for the module (starting one takes seconds)."""
-    url, tokens = _store(tmp_path_factory.mktemp("limits"), "Alpha", "Slow")
+    url, tokens = _store(
+        tmp_path_factory.mktemp("limits"), "Alpha", "Slow", "Small", "Partner", "Gone"
+    )
     port = free_port()
-    limits = {"MAX_BODY_BYTES": str(100_000), "MAX_TRACK_BODY_BYTES": str(MB)}
-    with served(url, port, limits) as process:
-        yield Server(port, process.pid, tokens)
+    settings = {
+        "MAX_BODY_BYTES": str(100_000),
+        "MAX_TRACK_BODY_BYTES": str(MB),
+        "AUTH_CACHE_S": "1",
+    }
+    with served(url, port, settings) as process:
+        yield Server(port, process.pid, tokens, url)
 
 
 @dataclass(frozen=True)
@@ -181,3 +205,121 @@ def test_each_party_has_its_own_rate(server: Server) -> None:
     assert int(refused[0].headers["Retry-After"]) >= 1
     assert refused[0].headers["content-type"] == "application/problem+json"
     assert [r.status_code for r in alpha] == [200] * 6  # another party is not held up
+
+
+def _notice(*windows: tuple[float, float]) -> dict[str, Any]:
+    """A notice of one volume per window, in hours from now."""
+    return {
+        "volumes": [
+            volume(box(8.0, 47.0, 8.1, 47.1), start_h=hours_ahead(a), end_h=hours_ahead(b))
+            for a, b in windows
+        ]
+    }
+
+
+def test_quotas_and_the_notice_window_say_which_limit_holds(server: Server) -> None:
+    with httpx.Client(base_url=server.url, headers=bearer(server.tokens["Small"])) as client:
+
+        def refused(body: dict[str, Any], status: int, code: str) -> dict[str, Any]:
+            response = client.post("/v1/notices", json=body)
+            assert response.status_code == status, response.text
+            problem: dict[str, Any] = response.json()
+            assert problem["code"] == code
+            assert response.headers["content-type"] == "application/problem+json"
+            return problem
+
+        many = refused(_notice((1, 2), (2, 3), (3, 4)), 422, "too-many-volumes")
+        assert (many["limit"], many["max_volumes_per_notice"]) == ("max_volumes_per_notice", 2)
+        refused(_notice((-3, -1)), 422, "window-ended")
+        long = refused(_notice((1, 2), (20, 27)), 422, "window-too-long")
+        assert long["notice_max_duration_s"] == 86_400
+        far = refused(_notice((60, 62)), 422, "beyond-horizon")
+        assert (far["limit"], far["notice_horizon_s"]) == ("notice_horizon_s", 2 * 86_400)
+
+        # an agreement widens the horizon for the notices of either party
+        db = Database(server.database_url)
+        terms = Terms(notice_horizon_s=4 * 86_400.0)
+        AgreementService(db, SystemClock()).set("Small", "Partner", terms)
+        db.dispose()
+        assert client.post("/v1/notices", json=_notice((60, 62))).status_code == 201
+        second = client.post("/v1/notices", json=_notice((1, 2)))
+        assert second.status_code == 201, second.text
+        quota = refused(_notice((1, 2)), 429, "quota-exceeded")
+        assert (quota["limit"], quota["max_active_notices"], quota["active"]) == (
+            "max_active_notices",
+            2,
+            2,
+        )
+        notice = second.json()["notice"]
+        cancel = f"/v1/notices/{notice['id']}/cancel"
+        assert client.post(cancel, json={"version": notice["version"]}).status_code == 200
+        assert client.post("/v1/notices", json=_notice((1, 2))).status_code == 201
+
+        now = datetime.now(UTC).isoformat()
+        rows = [
+            {
+                "id": f"S{i}",
+                "time": now,
+                "lat": 47.0,
+                "lon": 8.0 + i / 100,
+                "alt_m": 3000.0,
+                "gs_mps": 100.0,
+                "trk_deg": 90.0,
+                "vs_mps": 0.0,
+            }
+            for i in range(4)
+        ]
+        assert client.post("/v1/tracks", json={"states": rows[:3]}).status_code == 202
+        aircraft = client.post("/v1/tracks", json={"states": rows})
+        assert aircraft.status_code == 429, aircraft.text
+        assert (aircraft.json()["code"], aircraft.json()["max_aircraft"]) == ("quota-exceeded", 3)
+        assert client.post("/v1/tracks", json={"states": rows[1:3]}).status_code == 202
+
+
+def _ws(server: Server, path: str, token: str) -> ClientConnection:
+    return ws_connect(
+        f"ws://127.0.0.1:{server.port}{path}", additional_headers=bearer(token), open_timeout=10
+    )
+
+
+def test_revoking_a_token_closes_the_streams_opened_with_it(server: Server) -> None:
+    gone = server.tokens["Gone"]
+    with (
+        _ws(server, "/v1/stream", gone) as events,
+        _ws(server, "/v1/tracks/stream", gone) as tracks,
+    ):
+        assert json.loads(events.recv(timeout=10))["hello"]["party"] == "Gone"
+        assert json.loads(tracks.recv(timeout=10))["hello"]["party"] == "Gone"
+        db = Database(server.database_url)  # as 'deconfliction party token revoke' does
+        registry = Registry(db, SystemClock())
+        (token,) = registry.tokens("Gone")
+        registry.revoke(token.id)
+        db.dispose()
+        for ws in (events, tracks):
+            error = json.loads(ws.recv(timeout=15))["error"]
+            assert error["code"] == "token-revoked"
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=15)
+            assert closed.value.rcvd is not None
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, "token-revoked")
+    with httpx.Client(base_url=server.url) as client:
+        assert client.get("/v1/me", headers=bearer(gone)).status_code == 401
+
+
+def test_a_party_holds_at_most_its_streams(server: Server) -> None:
+    small = server.tokens["Small"]
+    with (
+        _ws(server, "/v1/stream", small) as first,
+        _ws(server, "/v1/tracks/stream", small) as second,
+    ):
+        first.recv(timeout=10)
+        second.recv(timeout=10)
+        with _ws(server, "/v1/stream", small) as third:
+            error = json.loads(third.recv(timeout=10))["error"]
+            assert (error["code"], error["max_streams"]) == ("quota-exceeded", 2)
+            with pytest.raises(ConnectionClosed) as closed:
+                third.recv(timeout=10)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4429
+    with _ws(server, "/v1/stream", small) as again:  # the others closed: room again
+        assert "hello" in json.loads(again.recv(timeout=10))

@@ -33,6 +33,7 @@ from deconfliction.cli.serve import running_server
 from deconfliction.clock import ManualClock, SystemClock
 from deconfliction.delivery.outbox import publish
 from deconfliction.journal.receipts import RECEIPT_TYPE, verify_export, verify_signed
+from deconfliction.limits import PartyLimits
 from deconfliction.parties import Registry
 from deconfliction.settings import Settings
 from deconfliction.store.database import Database
@@ -135,11 +136,11 @@ def test_an_event_another_writer_committed_comes_in_its_place_before_this_apps_o
 
 
 def test_a_client_that_never_acknowledges_is_told_and_dropped_then_resumes(
-    client: TestClient, make_party: MakeParty, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, make_party: MakeParty, database: Database, clock: ManualClock
 ) -> None:
-    monkeypatch.setattr(stream_routes, "MAX_UNACKED", 3)
     _, alpha = make_party("Alpha")
     _, bravo = make_party("Bravo")
+    PartyLimits(database, clock, Settings()).set("Bravo", {"max_unacked": 3})
     sent = [_send(client, alpha, "Bravo", f"m{i}") for i in range(5)]
     with _open(client, bravo) as ws:
         ws.receive_json()

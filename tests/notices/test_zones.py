@@ -490,32 +490,28 @@ def test_an_operator_inside_a_zone_meets_the_authority_and_needs_its_approval(
     assert [c.counterpart for c in in_tmz.conflicts] == ["Test Authority"]
 
 
-def test_zones_larger_than_an_agreement_allows_are_refused_and_reported(
+def test_standing_zones_are_exempt_from_the_agreed_largest_footprint(
     database: Database, clock: ManualClock, make_party: MakeParty
 ) -> None:
     authority = make_party("Test Authority", "authority")[0]
-    make_party("Ops")
+    operator = make_party("Ops")[0]
+    AgreementService(database, clock).set("Test Authority", "Ops", Terms())  # 100,000 km²
     service = _service(database, clock)
     big = plan_zones(
         ZoneFile("big.geojson", ZoneFormat.GEOJSON, parse_geojson_zones(_GEOJSON, _ROOMY)),
         ZoneRules(WEEK),
     )
-    # no agreement restricts the authority: a zone over 100,000 km² is filed as it is
+    (zone,) = big.zones
+    assert zone.draft.volumes[0].footprint.area_m2 > 100_000e6
+    # airspace structure: filed as it is, whatever the authority's agreements allow
     assert [f.outcome for f in file_zones(service, authority, big).filed] == [FilingOutcome.FILED]
-
-    AgreementService(database, clock).set("Test Authority", "Ops", Terms())  # 100,000 km²
-    small = file_zones(service, authority, _sample())
-    assert [f.outcome for f in small.filed] == [FilingOutcome.FILED] * 3
-    # (the same big zone again would replay its first filing; a longer horizon is new)
-    longer = plan_zones(big.source, ZoneRules(Horizon.starting(DAY0, 8)))
-    bigger = file_zones(service, authority, longer)
-    (refused,) = bigger.filed
-    assert refused.outcome == FilingOutcome.REFUSED
-    assert refused.notice_id is None
-    (error,) = bigger.errors
-    assert error.name == "Big"
-    assert str(error.origin) == "feature 0"
-    assert "than the 100,000.0 km² that the agreement of Test Authority and Ops" in error.message
+    # the same outline as activity is held to the agreement
+    start = T0 + timedelta(hours=2)
+    activity = Volume4D(
+        zone.draft.volumes[0].footprint, 0.0, 100.0, start, start + timedelta(hours=1)
+    )
+    with pytest.raises(ValidationError, match=r"than the 100,000\.0 km² that the agreement"):
+        service.file(operator, NoticeDraft((activity,)))
 
 
 _ROOMY = FootprintLimits(max_area_m2=1e12)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from deconfliction.clock import ManualClock
 from deconfliction.errors import AuthenticationError, ConflictError, NotFoundError, ValidationError
 from deconfliction.parties import PartyRef, Registry, Role, hash_token
 from deconfliction.store.database import Database
-from deconfliction.store.schema import Token
+from deconfliction.store.schema import JournalEntry, Token
 
 
 def test_a_party_gets_a_token_that_is_stored_hashed(registry: Registry, database: Database) -> None:
@@ -27,7 +28,7 @@ def test_a_party_gets_a_token_that_is_stored_hashed(registry: Registry, database
 
 def test_further_tokens_work_alongside_the_first(registry: Registry) -> None:
     party, first = registry.add("Alpha", "operator")
-    second = registry.issue_token("Alpha")
+    _, second = registry.issue_token("Alpha")
     assert second != first
     assert registry.authenticate(first) == registry.authenticate(second) == party
 
@@ -105,3 +106,42 @@ def test_a_revoked_token_is_refused_once_the_cache_lets_go(
     now[0] += cache_s
     with pytest.raises(AuthenticationError):
         registry.authenticate(token)
+
+
+def test_tokens_expire_rotate_and_revoke_each_journaled(
+    database: Database, clock: ManualClock
+) -> None:
+    now = [100.0]
+    registry = Registry(database, clock, cache_s=10.0, monotonic=lambda: now[0])
+    party, first = registry.add("Alpha", "operator")
+    short, brief = registry.issue_token("Alpha", expires_in_s=5.0)
+    assert short.expires_at == clock.now() + timedelta(seconds=5)
+    assert registry.authenticate(brief) == party
+    clock.advance(timedelta(seconds=6))
+    now[0] += 6  # remembered no longer than the token lives, though the cache is longer
+    with pytest.raises(AuthenticationError, match="expired"):
+        registry.authenticate(brief)
+
+    fresh, rotated = registry.rotate("Alpha")
+    with pytest.raises(AuthenticationError):  # at once in this process, cache or not
+        registry.authenticate(first)
+    assert registry.authenticate(rotated) == party
+    listed = registry.tokens("Alpha")
+    assert [t.id for t in listed if t.is_active(clock.now())] == [fresh.id]
+    assert len(listed) == 3
+
+    revoked = registry.revoke(fresh.id)
+    assert revoked.revoked_at == clock.now()
+    with pytest.raises(AuthenticationError):
+        registry.authenticate(rotated)
+    assert registry.revoke(fresh.id) == revoked  # again: nothing changes
+    with pytest.raises(NotFoundError, match="no token 999"):
+        registry.revoke(999)
+    with pytest.raises(ValidationError, match="positive number of seconds"):
+        registry.issue_token("Alpha", expires_in_s=0)
+
+    with database.read() as session:
+        kinds = [e.kind for e in session.scalars(select(JournalEntry).order_by(JournalEntry.seq))]
+        payloads = [e.payload for e in session.scalars(select(JournalEntry))]
+    assert kinds[-3:] == ["party.token_issued", "party.token_rotated", "party.token_revoked"]
+    assert not any(brief in p or rotated in p or hash_token(rotated) in p for p in payloads)

@@ -8,6 +8,8 @@ priority and the default acknowledgment deadlines.
 * **Buffers**: the candidate search uses the largest buffers across the filer's
   agreements (it may over-select, never under-select); the exact test of a candidate
   uses the buffers of the filer's pair with the candidate's party.
+* **Window**: an agreement may widen the filer's notice horizon and longest window
+  (``notice_horizon_s``, ``notice_max_duration_s``); the widest of them holds.
 * **Lead time**: a notice starting sooner than an agreement's minimum lead time is
   ``short_notice`` for that counterpart, which is told (and alerted) at ``flash``.
 """
@@ -65,6 +67,17 @@ class FilingPolicy:
                         limit_m2=limit,
                         area_m2=area,
                     )
+
+    def widest(self, term: str) -> tuple[Seconds, str] | None:
+        """The largest value of a window term (``notice_horizon_s`` or
+        ``notice_max_duration_s``) among the filer's agreements, with the agreement's
+        label; ``None`` where none sets it."""
+        found = [
+            (value, c.label)
+            for c in self.counterparts.values()
+            if (value := getattr(c.terms, term)) is not None
+        ]
+        return max(found) if found else None
 
     @property
     def search_buffers(self) -> Buffers:

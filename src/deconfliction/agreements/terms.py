@@ -198,6 +198,8 @@ _KEYS = (
     "ladder",
     "max_footprint_area_m2",
     "visibility",
+    "notice_horizon_s",
+    "notice_max_duration_s",
 )
 
 
@@ -220,6 +222,9 @@ class Terms:
     * ``max_footprint_area_m2`` — the largest footprint a notice of either party may have.
     * ``visibility`` — ``overlap``: the counterpart sees only conflicts' overlaps;
       ``full``: it also receives the notice's volumes.
+    * ``notice_horizon_s``, ``notice_max_duration_s`` — widen, for notices of either
+      party, how far ahead a notice may end and how long its window may be (``None``:
+      each party's own limits, see :mod:`deconfliction.limits`).
     """
 
     min_lead_time_s: Seconds = 0.0
@@ -231,8 +236,14 @@ class Terms:
     ladder: tuple[Tier, ...] = ()
     max_footprint_area_m2: float = DEFAULT_MAX_AREA_M2
     visibility: Visibility = Visibility.OVERLAP
+    notice_horizon_s: Seconds | None = None
+    notice_max_duration_s: Seconds | None = None
 
     def __post_init__(self) -> None:
+        for name in ("notice_horizon_s", "notice_max_duration_s"):
+            if getattr(self, name) is not None:
+                value = _number(getattr(self, name), name, "seconds", positive=True)
+                object.__setattr__(self, name, value)
         lead = _number(self.min_lead_time_s, "min_lead_time_s", "seconds", positive=False)
         object.__setattr__(self, "min_lead_time_s", lead)
         area = _number(self.max_footprint_area_m2, "max_footprint_area_m2", "m²", positive=True)
@@ -262,6 +273,8 @@ class Terms:
                 "authority_approval_required",
                 "max_footprint_area_m2",
                 "visibility",
+                "notice_horizon_s",
+                "notice_max_duration_s",
             )
             if name in data
         }
@@ -308,4 +321,6 @@ class Terms:
             "ladder": [t.to_json() for t in self.ladder],
             "max_footprint_area_m2": self.max_footprint_area_m2,
             "visibility": self.visibility.value,
+            "notice_horizon_s": self.notice_horizon_s,
+            "notice_max_duration_s": self.notice_max_duration_s,
         }

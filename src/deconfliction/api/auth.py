@@ -17,7 +17,14 @@ from deconfliction.f3548.enrolment import UssAuth
 from deconfliction.f3548.tokens import looks_like_jwt
 from deconfliction.parties import PartyRef, Registry
 
-__all__ = ["CurrentParty", "current_party", "party_of_token", "services", "websocket_party"]
+__all__ = [
+    "CurrentParty",
+    "check_again",
+    "current_party",
+    "party_of_token",
+    "services",
+    "websocket_party",
+]
 
 _bearer = HTTPBearer(auto_error=False, description="The party's token (deconfliction party add)")
 
@@ -61,10 +68,13 @@ async def party_of_token(registry: Registry, token: str, uss: UssAuth | None = N
 CurrentParty = Annotated[PartyRef, Depends(current_party)]
 
 
-async def websocket_party(websocket: WebSocket, svc: Services, timeout_s: float) -> PartyRef:
+async def websocket_party(
+    websocket: WebSocket, svc: Services, timeout_s: float
+) -> tuple[PartyRef, str]:
     """The party a WebSocket acts as: from its ``Authorization: Bearer`` header, or, for
     clients that cannot set headers (browsers), from ``{"token": "..."}`` sent as the
-    first message within ``timeout_s`` seconds."""
+    first message within ``timeout_s`` seconds. Returns the party and the token (a
+    stream checks it again while it is open)."""
     header = websocket.headers.get("authorization")
     if header is not None:
         scheme, _, token = header.partition(" ")
@@ -81,4 +91,15 @@ async def websocket_party(websocket: WebSocket, svc: Services, timeout_s: float)
                 'send \'Authorization: Bearer <token>\', or {"token": "<token>"} as the '
                 f"first message within {timeout_s:.0f} s"
             )
-    return await party_of_token(svc.registry, token.strip(), svc.f3548.auth)
+    token = token.strip()
+    return await party_of_token(svc.registry, token, svc.f3548.auth), token
+
+
+async def check_again(svc: Services, token: str) -> None:
+    """Ask the store (not the cache) whether ``token`` is still good, or for an F3548
+    access token, whether it still verifies; AuthenticationError if not."""
+    uss = svc.f3548.auth
+    if uss.verifier.configured and looks_like_jwt(token):
+        await uss.authenticate(token)
+        return
+    await to_thread.run_sync(lambda: svc.registry.authenticate(token, fresh=True))

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from deconfliction.agreements.service import AgreedDeadlines, AgreementService
 from deconfliction.alerts import AlertService
+from deconfliction.api.connections import Connections
 from deconfliction.bus import Bus, bus_for
 from deconfliction.clock import Clock
 from deconfliction.delivery.outbox import PUBLISHED_KEY
@@ -55,6 +56,7 @@ class Services:
     stats: StatsService
     tracks: TrackService
     f3548: F3548
+    connections: Connections
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database) -> Services:
@@ -66,7 +68,8 @@ class Services:
         deliveries = Deliveries(db, clock)
         writer = GroupCommit(db)
         registry = Registry(db, clock, cache_s=settings.auth_cache_s)
-        notices = NoticeService(db, clock, settings)
+        limits = PartyLimits(db, clock, settings, cache_s=settings.auth_cache_s)
+        notices = NoticeService(db, clock, settings, limits=limits)
         audiences = tuple(a.strip() for a in settings.f3548_audiences.split(",") if a.strip())
         verifier = TokenVerifier(load_public_keys(settings.f3548_public_keys), audiences)
         return cls(
@@ -74,7 +77,7 @@ class Services:
             clock=clock,
             db=db,
             registry=registry,
-            limits=PartyLimits(db, clock, settings, cache_s=settings.auth_cache_s),
+            limits=limits,
             notices=notices,
             alerts=AlertService(db, clock),
             bus=bus,
@@ -89,12 +92,18 @@ class Services:
             lifecycle=NoticeLifecycle(db, clock),
             escalation=Escalation(db, clock),
             stats=StatsService(db),
-            tracks=TrackService(db, clock, settings),
+            tracks=TrackService(db, clock, settings, limits=limits),
             f3548=F3548(
                 Dss(db, clock, notices, settings.f3548_max_subscription_s),
                 UssAuth(verifier, registry),
             ),
+            connections=Connections(),
         )
+
+    @property
+    def token_check_s(self) -> float:
+        """Seconds between checks of an open stream's token: the auth cache period."""
+        return self.settings.auth_cache_s if self.settings.auth_cache_s > 0 else 1.0
 
     def run_once(self, now: datetime) -> None:
         """One scheduler run: notices the clock has made due, then escalations, then

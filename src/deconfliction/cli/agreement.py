@@ -105,6 +105,12 @@ def set_agreement(
     buffer_vertical_m: float | None = typer.Option(None, help="Strategic buffer, m."),
     max_footprint_area_m2: float | None = typer.Option(None, help="Largest footprint, m²."),
     visibility: str | None = typer.Option(None, help="overlap (default) or full."),
+    notice_horizon_s: float | None = typer.Option(
+        None, help="How far ahead a notice of either party may end, s (widens their limits)."
+    ),
+    notice_max_duration_s: float | None = typer.Option(
+        None, help="The longest window of a notice of either party, s (widens their limits)."
+    ),
     ack_deadline: list[str] = typer.Option(
         [], help="PRIORITY=SECONDS (routine, urgent, flash); repeat for each."
     ),
@@ -141,6 +147,8 @@ def set_agreement(
                 or None,
                 "max_footprint_area_m2": max_footprint_area_m2,
                 "visibility": visibility,
+                "notice_horizon_s": notice_horizon_s,
+                "notice_max_duration_s": notice_max_duration_s,
                 "ack_deadline_s": dict(_ack_deadline(a) for a in ack_deadline) or None,
                 "ladder": [parse_tier(t) for t in tier] or None,
             },

@@ -1,9 +1,11 @@
-"""``deconfliction party``: create parties and issue their tokens (an administrator's job)."""
+"""``deconfliction party``: create parties, manage their tokens and set their limits (an
+administrator's job)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import typer
 from rich.table import Table
@@ -16,7 +18,8 @@ from deconfliction.cli.context import (
     settings_for,
 )
 from deconfliction.clock import SystemClock
-from deconfliction.parties import Registry
+from deconfliction.limits import LIMIT_NAMES, PartyLimits, parse_assignment
+from deconfliction.parties import Registry, TokenInfo
 
 __all__ = ["app"]
 
@@ -31,7 +34,18 @@ def _registry(database: str | None) -> Iterator[Registry]:
         db.dispose()
 
 
-app = typer.Typer(help="Create parties and issue their bearer tokens.", no_args_is_help=True)
+app = typer.Typer(
+    help="Create parties, manage their bearer tokens, set their limits.", no_args_is_help=True
+)
+tokens = typer.Typer(
+    help="Issue, list, rotate and revoke a party's bearer tokens (each journaled).",
+    no_args_is_help=True,
+)
+app.add_typer(tokens, name="token")
+
+_EXPIRES = typer.Option(
+    None, "--expires-in", min=1, help="Seconds the token is valid (default: until revoked)."
+)
 
 
 @app.command("add")
@@ -48,17 +62,6 @@ def add(
     print(token)
 
 
-@app.command("token")
-def token(
-    name: str = typer.Argument(..., help="An existing party's name."),
-    database: str | None = DATABASE_OPTION,
-) -> None:
-    """Issue a further bearer token for an existing party."""
-    with errors_as_exit(), _registry(database) as registry:
-        value = registry.issue_token(name)
-    print(value)
-
-
 @app.command("list")
 def list_parties(database: str | None = DATABASE_OPTION) -> None:
     """List the parties and their roles."""
@@ -67,4 +70,107 @@ def list_parties(database: str | None = DATABASE_OPTION) -> None:
     table = Table("name", "role")
     for party in parties:
         table.add_row(party.name, party.role.value)
+    console.print(table)
+
+
+@tokens.command("issue")
+def issue_token(
+    name: str = typer.Argument(..., help="An existing party's name."),
+    expires_in: float | None = _EXPIRES,
+    database: str | None = DATABASE_OPTION,
+) -> None:
+    """Issue a further bearer token for a party and print it (shown once)."""
+    with errors_as_exit(), _registry(database) as registry:
+        info, value = registry.issue_token(name, expires_in)
+    console.print(f"token {info.id} of [bold]{info.party}[/]{_until(info)}")
+    print(value)
+
+
+@tokens.command("rotate")
+def rotate_tokens(
+    name: str = typer.Argument(..., help="An existing party's name."),
+    expires_in: float | None = _EXPIRES,
+    database: str | None = DATABASE_OPTION,
+) -> None:
+    """Issue a party a fresh token and revoke all its others; print the new one."""
+    with errors_as_exit(), _registry(database) as registry:
+        info, value = registry.rotate(name, expires_in)
+    console.print(f"token {info.id} of [bold]{info.party}[/]{_until(info)}; its others revoked")
+    print(value)
+
+
+@tokens.command("revoke")
+def revoke_token(
+    token_id: int = typer.Argument(..., help="The token's id (see 'party token list')."),
+    database: str | None = DATABASE_OPTION,
+) -> None:
+    """Revoke one token: refused within DECONFLICTION_AUTH_CACHE_S, its streams closed."""
+    with errors_as_exit(), _registry(database) as registry:
+        info = registry.revoke(token_id)
+    console.print(f"token {info.id} of [bold]{info.party}[/] revoked")
+
+
+@tokens.command("list")
+def list_tokens(
+    name: str = typer.Argument(..., help="An existing party's name."),
+    database: str | None = DATABASE_OPTION,
+) -> None:
+    """List a party's tokens (ids and times; a token's value is never shown again)."""
+    with errors_as_exit(), _registry(database) as registry:
+        infos = registry.tokens(name)
+    now = SystemClock().now()
+    table = Table("id", "issued", "expires", "revoked", "state")
+    for t in infos:
+        state = "active" if t.is_active(now) else ("revoked" if t.revoked_at else "expired")
+        table.add_row(
+            str(t.id), _time(t.created_at), _time(t.expires_at), _time(t.revoked_at), state
+        )
+    console.print(table)
+
+
+def _time(moment: datetime | None) -> str:
+    return "-" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}Z"
+
+
+def _until(info: TokenInfo) -> str:
+    return "" if info.expires_at is None else f", valid until {_time(info.expires_at)}"
+
+
+_LIMITS_HELP = (
+    "Show a party's limits (rate, quotas, notice window) or set some, journaled: "
+    + ", ".join(LIMIT_NAMES)
+    + ". A blank value is the service's default. A change holds in running services "
+    "within DECONFLICTION_AUTH_CACHE_S seconds."
+)
+
+
+@app.command("limits", help=_LIMITS_HELP)
+def limits(
+    name: str = typer.Argument(..., help="An existing party's name."),
+    assign: list[str] = typer.Option(
+        [], "--set", help="NAME=VALUE: set one of the party's limits (repeatable)."
+    ),
+    reset: list[str] = typer.Option(
+        [], "--reset", help="NAME: put a limit back to the service's default (repeatable)."
+    ),
+    database: str | None = DATABASE_OPTION,
+) -> None:
+    """Show a party's limits, or set some (see _LIMITS_HELP)."""
+    settings = settings_for(database)
+    with errors_as_exit():
+        values = dict(parse_assignment(a) for a in assign)
+        db = open_database(settings)
+        try:
+            party_limits = PartyLimits(db, SystemClock(), settings)
+            if values or reset:
+                party_limits.set(name, values, reset)
+            own = party_limits.overrides(name)
+        finally:
+            db.dispose()
+    table = Table("limit", "value", "default", title=f"limits of {name}")
+    defaults = party_limits.defaults.as_dict()
+    for key in LIMIT_NAMES:
+        value = own.get(key)
+        shown = "-" if value is None else f"{value:g}"
+        table.add_row(key, shown, f"{defaults[key]:g}")
     console.print(table)

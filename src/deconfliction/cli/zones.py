@@ -242,8 +242,8 @@ def import_zones(
     max_area_km2: float = typer.Option(
         DEFAULT_ZONE_MAX_AREA_M2 / 1e6,
         "--max-area-km2",
-        help="Largest footprint read, km² (room for FIRs). An agreement of the authority "
-        "may allow less: larger zones are then refused and listed as errors.",
+        help="Largest footprint read, km² (room for FIRs; standing zones are exempt from "
+        "the largest footprint agreements allow).",
     ),
     classes: list[str] = typer.Option(
         [],

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from deconfliction.agreements.policy import FilingPolicy
@@ -43,6 +43,7 @@ from deconfliction.errors import (
 from deconfliction.idempotency import first_response
 from deconfliction.journal.chain import append, append_many, lock_head
 from deconfliction.jsontext import RawJSON, canonical_json
+from deconfliction.limits import Limits, PartyLimits
 from deconfliction.notices.cells import coverings
 from deconfliction.notices.lifecycle import (
     approval_views,
@@ -60,6 +61,7 @@ from deconfliction.notices.model import (
     NoticeState,
     NoticeView,
 )
+from deconfliction.notices.reach import check_active, check_volumes, check_window
 from deconfliction.notices.search import (
     Match,
     find_conflicts,
@@ -81,6 +83,7 @@ from deconfliction.store.schema import (
 )
 
 _CHUNK = 2_000
+_LIVE = [s.value for s in NoticeState if s.is_live]
 
 __all__ = ["NoticeService", "Within", "new_id", "request_hash"]
 
@@ -120,12 +123,19 @@ class NoticeService:
     """The strategic part: notices of one party checked against every other party's."""
 
     def __init__(
-        self, db: Database, clock: Clock, settings: Settings, buffers: Buffers | None = None
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        buffers: Buffers | None = None,
+        limits: PartyLimits | None = None,
     ) -> None:
+        """``limits``: each party's (default: the settings' and its own, read each time)."""
         self._db = db
         self._clock = clock
         self._settings = settings
         self._buffers = buffers or Buffers()
+        self._limits = limits or PartyLimits(db, clock, settings)
 
     # -- filing -------------------------------------------------------------------------
     def file(
@@ -140,10 +150,13 @@ class NoticeService:
         With an ``idempotency_key``, a retry of the same request returns the first
         result (``replayed`` set) and files nothing; the same key with a different
         request is refused. A footprint larger than one of the filer's agreements
-        allows is refused; a start sooner than an agreement's minimum lead time is
-        filed anyway, flagged ``short_notice``. ``within``: see :data:`Within`.
+        allows is refused; so are a window that has ended, reaches beyond the horizon
+        or lasts too long, and a notice beyond the party's quota of live notices (see
+        :mod:`deconfliction.notices.reach`; standing zones are exempt from these). A
+        start sooner than an agreement's minimum lead time is filed anyway, flagged
+        ``short_notice``. ``within``: see :data:`Within`.
         """
-        self._check_may_file(party, draft)
+        limits = self._check_may_file(party, draft)
         digest = request_hash(draft)
         now = self._clock.now()
         with self._db.transaction() as session:
@@ -153,7 +166,18 @@ class NoticeService:
                 if replay is not None:
                     return replay
             policy = self._policy(session, party)
-            policy.check_footprints(draft.volumes)
+            if not draft.standing:
+                self._check_reach(session, party, limits, policy, draft.volumes, now)
+                live = session.scalar(
+                    select(func.count())
+                    .select_from(Notice)
+                    .where(
+                        Notice.party_id == party.id,
+                        Notice.state.in_(_LIVE),
+                        Notice.standing.is_(False),
+                    )
+                )
+                check_active(party.name, int(live or 0), limits.max_active_notices)
             lead_time_s = _lead_time_s(draft.volumes, now)
             notice = Notice(
                 id=new_id("ntc"),
@@ -216,7 +240,7 @@ class NoticeService:
         Acknowledgments and approvals are asked again (an acknowledged notice is
         ``filed`` again until they are in).
         """
-        self._check_may_file(party, draft)
+        limits = self._check_may_file(party, draft)
         now = self._clock.now()
         with self._db.transaction() as session:
             lock_head(session)
@@ -229,7 +253,8 @@ class NoticeService:
                     current_version=notice.version,
                 )
             policy = self._policy(session, party)
-            policy.check_footprints(draft.volumes)
+            if not notice.standing:
+                self._check_reach(session, party, limits, policy, draft.volumes, now)
             if within is not None:
                 within(session, notice)
             withdraw(session, notice, party.name, now, reason="modified")
@@ -328,7 +353,8 @@ class NoticeService:
             return [conflict_view(a) for a in rows]
 
     # -- internals ----------------------------------------------------------------------
-    def _check_may_file(self, party: PartyRef, draft: NoticeDraft) -> None:
+    def _check_may_file(self, party: PartyRef, draft: NoticeDraft) -> Limits:
+        """Refuse what no store read is needed to refuse; the party's limits."""
         if party.role == Role.OBSERVER:
             raise PermissionDeniedError(
                 f"party {party.name!r} is an observer; only operators and authorities file notices"
@@ -339,11 +365,33 @@ class NoticeService:
             )
         if not draft.volumes:
             raise ValidationError("a notice needs at least one volume")
-        if len(draft.volumes) > self._settings.max_volumes_per_notice:
-            raise ValidationError(
-                f"a notice may have at most {self._settings.max_volumes_per_notice} volumes, "
-                f"not {len(draft.volumes)}; split it into several notices"
-            )
+        limits = self._limits.of(party.id)
+        check_volumes(len(draft.volumes), limits.max_volumes_per_notice)
+        return limits
+
+    @staticmethod
+    def _check_reach(
+        session: Session,
+        party: PartyRef,
+        limits: Limits,
+        policy: FilingPolicy,
+        volumes: tuple[Volume4D, ...],
+        now: datetime,
+    ) -> None:
+        """An activity notice's footprints (by its agreements) and window (by its
+        limits, widened by its agreements)."""
+        policy.check_footprints(volumes)
+        horizon_s, horizon_by = _widest(limits.notice_horizon_s, policy, "notice_horizon_s")
+        duration_s, duration_by = _widest(
+            limits.notice_max_duration_s, policy, "notice_max_duration_s"
+        )
+        check_window(
+            min(v.start for v in volumes),
+            max(v.end for v in volumes),
+            now,
+            (horizon_s, horizon_by),
+            (duration_s, duration_by),
+        )
 
     def _policy(self, session: Session, party: PartyRef) -> FilingPolicy:
         return FilingPolicy.load(session, party, self._buffers, self._settings.ack_deadlines)
@@ -627,6 +675,12 @@ class NoticeService:
             "short_notice": notice.short_notice,
             "volumes": [_volume_json(v) for v in volumes],
         }
+
+
+def _widest(own: float, policy: FilingPolicy, term: str) -> tuple[float, str | None]:
+    """The party's own limit, or an agreement's wider one with the agreement's label."""
+    agreed = policy.widest(term)
+    return agreed if agreed is not None and agreed[0] > own else (own, None)
 
 
 def _lead_time_s(volumes: tuple[Volume4D, ...], now: datetime) -> float:

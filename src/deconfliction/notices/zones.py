@@ -31,13 +31,11 @@ Decisions (``deconfliction zones import --help`` says the same):
   :data:`~deconfliction.feeds.UNLIMITED_M`.
 * **Size.** Footprints are validated against :data:`DEFAULT_ZONE_MAX_AREA_M2` (10
   million km²: the largest European FIR, Santa Maria Oceanic, is 5.1 million) instead
-  of the 100,000 km² that notices of operators are held to. :meth:`NoticeService.file`
-  applies no area limit of its own, but it refuses a footprint larger than one of the
-  filer's agreements allows (``max_footprint_area_m2``, 100,000 km² unless set), for
-  the notices of *either* party of the agreement. So an authority without agreements
-  files FIRs as they are; one with agreements gets its zones larger than the smallest
-  agreed limit reported as errors, which name the agreement (raise its
-  ``max_footprint_area_m2`` with ``deconfliction agreement set``).
+  of the 100,000 km² that notices of operators are held to. Zones are filed as
+  ``standing`` notices (airspace structure), which are exempt from the largest
+  footprint an agreement allows (``max_footprint_area_m2``), from the notice horizon
+  and longest window, and from the quota of live notices (see
+  :mod:`deconfliction.notices.reach`): an FIR is filed as it is.
 * **Re-import.** Each notice is filed with an ``Idempotency-Key`` derived from its
   draft (title and volumes): importing the same file again with the same horizon and
   margin files nothing new (each zone reads as already filed), and a new edition of a

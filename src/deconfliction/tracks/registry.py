@@ -155,6 +155,13 @@ class TrackRegistry:
         self._ground[taken] = batch.on_ground[keep]
         return tuple(rejected)
 
+    def count(self, party_id: int, ids: Sequence[str], since_s: float) -> tuple[int, int]:
+        """How many aircraft ``party_id`` has with a state at ``since_s`` or later, and
+        how many of ``ids`` are not among them (the aircraft a report would add)."""
+        mine = self._live & (self._party == party_id) & (self._columns["time_s"] >= since_s)
+        held = {self._ids[s] for s in np.flatnonzero(mine).tolist()}
+        return len(held), len(set(ids) - held)
+
     def held(
         self, party_id: int, ids: Sequence[str], since_s: float
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:

@@ -53,8 +53,9 @@ from sqlalchemy.orm import Session
 
 from deconfliction.clock import Clock
 from deconfliction.delivery.outbox import publish
-from deconfliction.errors import PermissionDeniedError, ValidationError
+from deconfliction.errors import PermissionDeniedError, QuotaExceededError, ValidationError
 from deconfliction.journal.chain import append, lock_head
+from deconfliction.limits import PartyLimits
 from deconfliction.parties import PartyRef, Role
 from deconfliction.settings import Settings
 from deconfliction.store.database import Database
@@ -177,9 +178,12 @@ class TrackService:
         backend: ArrayBackend | None = None,
         *,
         timer: Callable[[], float] = time.perf_counter,
+        limits: PartyLimits | None = None,
     ) -> None:
-        """``timer`` (seconds, monotonic) measures the tick against its budget."""
+        """``timer`` (seconds, monotonic) measures the tick against its budget;
+        ``limits``: each party's (its aircraft quota)."""
         self._db = db
+        self._limits = limits or PartyLimits(db, clock, settings)
         self._timer = timer
         self._clock = clock
         self._settings = settings
@@ -233,7 +237,19 @@ class TrackService:
         )
         batch, refused = self._check_notices(party, batch)
         max_age = self._settings.track_max_age_s
+        quota = self._limits.of(party.id).max_aircraft
         with self._registry_lock:
+            tracked, new = self._registry.count(party.id, batch.ids, now.timestamp() - max_age)
+            if tracked + new > quota:
+                raise QuotaExceededError(
+                    f"party {party.name!r} has {tracked} aircraft tracked and reports {new} "
+                    f"more, over its limit of {quota}; report fewer aircraft, or ask the "
+                    "administrator for a larger quota (deconfliction party limits)",
+                    limit="max_aircraft",
+                    max_aircraft=quota,
+                    tracked=tracked,
+                    new=new,
+                )
             batch, implausible, newly = self._check_plausible(party, batch, now.timestamp())
             held = self._registry.report(party.id, batch, now.timestamp(), max_age)
             taken = np.ones(len(batch), dtype=bool)

@@ -17,11 +17,15 @@
    received: you get exactly what you missed.
 
 Errors end the connection: ``{"error": {problem}}``, then close code 4000 + the HTTP
-status (4401 bad token, 4422 bad ``after`` or frame). A client that does not take its
-events for :data:`SEND_TIMEOUT_S` seconds is closed with 4408, and one that has let
-:data:`MAX_UNACKED` events go unacknowledged with 4429; either reconnects with its last
-seq. Each connection holds at most :data:`SEND_BUFFER` events read ahead of the
-client, so a slow client costs little memory and holds up no one else.
+status (4401 bad token, 4422 bad ``after`` or frame, 4429 more streams open than the
+party's ``max_streams``). A client that does not take its events for
+:data:`SEND_TIMEOUT_S` seconds is closed with 4408, and one that has let its party's
+``max_unacked`` events go unacknowledged with 4429; either reconnects with its last
+seq. When the token the stream was opened with is revoked or expires, the stream ends
+with 4401, reason ``token-revoked``, within the auth cache period (see
+:mod:`deconfliction.api.connections`). Each connection holds at most
+:data:`SEND_BUFFER` events read ahead of the client, so a slow client costs little
+memory and holds up no one else.
 
 **Polling** ``GET /v1/events?after=SEQ&limit=N&wait=S``: the events after ``SEQ``
 (``after`` also acknowledges everything up to it); with ``wait``, an empty answer waits
@@ -34,6 +38,7 @@ import json
 from collections import deque
 from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated, Any
 
 import anyio
@@ -41,8 +46,14 @@ from anyio import to_thread
 from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 
-from deconfliction.api.auth import CurrentParty, services, websocket_party
+from deconfliction.api.auth import CurrentParty, check_again, services, websocket_party
 from deconfliction.api.body import ContractRoute
+from deconfliction.api.connections import (
+    REVOKED_CODE,
+    REVOKED_REASON,
+    revoked_problem,
+    until_revoked,
+)
 from deconfliction.api.problems import problem_document
 from deconfliction.api.schemas import MAX_SEQ
 from deconfliction.api.services import Services
@@ -51,15 +62,12 @@ from deconfliction.delivery.stream import CARRIERS, EventCache, EventPage, Event
 from deconfliction.errors import DeconflictionError, ValidationError
 from deconfliction.parties import PartyRef
 
-__all__ = ["AUTH_TIMEOUT_S", "MAX_UNACKED", "RECHECK_S", "SEND_BUFFER", "SEND_TIMEOUT_S", "router"]
+__all__ = ["AUTH_TIMEOUT_S", "RECHECK_S", "SEND_BUFFER", "SEND_TIMEOUT_S", "router"]
 
 router = APIRouter(tags=["delivery"], route_class=ContractRoute)
 
 SEND_BUFFER = 256
 """Events a connection reads ahead of its client, at most."""
-MAX_UNACKED = 10_000
-"""Events a connection sends without an acknowledgment before it ends (the client then
-reconnects with ``after``, which acknowledges up to there): memory stays bounded."""
 SEND_TIMEOUT_S = 30.0
 """Seconds a client may take to accept one read-ahead of events before it is dropped."""
 AUTH_TIMEOUT_S = 10.0
@@ -142,16 +150,22 @@ class _Position:
 
     sent: int
     acked: int
+    max_unacked: int
+    """Events sent without an acknowledgment before the connection ends (the client then
+    reconnects with ``after``, which acknowledges up to there): memory stays bounded."""
     carriers: deque[int] = field(default_factory=deque)
 
 
 class _Closing(Exception):
     """End the connection with this close code, after sending ``problem`` if any."""
 
-    def __init__(self, code: int, problem: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, code: int, problem: dict[str, Any] | None = None, reason: str | None = None
+    ) -> None:
         super().__init__(code)
         self.code = code
         self.problem = problem
+        self.reason = reason
 
 
 def _problem(error: DeconflictionError) -> _Closing:
@@ -163,14 +177,17 @@ async def stream(websocket: WebSocket, after: int = 0) -> None:
     svc: Services = websocket.app.state.services
     await websocket.accept()
     try:
-        party = await websocket_party(websocket, svc, AUTH_TIMEOUT_S)
-        page = await to_thread.run_sync(svc.deliveries.events, party, after, 1)
-        if after > 0:
-            svc.acks.submit(party, after)
-        await websocket.send_json(
-            {"hello": {"party": party.name, "after": after, "last_seq": page.last_seq}}
-        )
-        await _serve(websocket, svc, party, _Position(sent=after, acked=after))
+        party, token = await websocket_party(websocket, svc, AUTH_TIMEOUT_S)
+        limits = await to_thread.run_sync(svc.limits.of, party.id)
+        with svc.connections.hold(party, limits.max_streams):
+            page = await to_thread.run_sync(svc.deliveries.events, party, after, 1)
+            if after > 0:
+                svc.acks.submit(party, after)
+            await websocket.send_json(
+                {"hello": {"party": party.name, "after": after, "last_seq": page.last_seq}}
+            )
+            at = _Position(sent=after, acked=after, max_unacked=limits.max_unacked)
+            await _serve(websocket, svc, party, token, at)
     except WebSocketDisconnect:
         return
     except DeconflictionError as error:
@@ -184,14 +201,22 @@ async def _close(websocket: WebSocket, closing: _Closing) -> None:
     with anyio.move_on_after(CLOSE_TIMEOUT_S), suppress(WebSocketDisconnect, RuntimeError, OSError):
         if closing.problem is not None:
             await websocket.send_json({"error": closing.problem})
-        reason = "" if closing.problem is None else str(closing.problem["detail"])
+        reason = closing.reason or ("" if closing.problem is None else closing.problem["detail"])
         await websocket.close(closing.code, reason.encode()[:120].decode(errors="ignore"))
 
 
-async def _serve(websocket: WebSocket, svc: Services, party: PartyRef, at: _Position) -> None:
-    """Send events and take acknowledgments until either side ends the connection."""
+async def _serve(
+    websocket: WebSocket, svc: Services, party: PartyRef, token: str, at: _Position
+) -> None:
+    """Send events and take acknowledgments until either side ends the connection, or
+    the token is revoked."""
     outcome: list[BaseException] = []
     async with anyio.create_task_group() as tasks:
+
+        async def watch() -> None:
+            await until_revoked(partial(check_again, svc, token), svc.token_check_s)
+            outcome.append(_Closing(REVOKED_CODE, revoked_problem(), REVOKED_REASON))
+            tasks.cancel_scope.cancel()
 
         async def receive() -> None:
             try:
@@ -201,6 +226,7 @@ async def _serve(websocket: WebSocket, svc: Services, party: PartyRef, at: _Posi
             tasks.cancel_scope.cancel()
 
         tasks.start_soon(receive)
+        tasks.start_soon(watch)
         try:
             await _send_events(websocket, svc, party, at)
         except (WebSocketDisconnect, _Closing, BusClosedError) as ended:
@@ -229,7 +255,7 @@ async def _send_events(websocket: WebSocket, svc: Services, party: PartyRef, at:
             try:
                 with anyio.fail_after(SEND_TIMEOUT_S):
                     for event in events:
-                        if at.sent - at.acked >= MAX_UNACKED:
+                        if at.sent - at.acked >= at.max_unacked:
                             raise _unacknowledged(at)
                         await websocket.send_text(event.wire())
                         at.sent = event.seq

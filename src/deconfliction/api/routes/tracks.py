@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 from contextlib import suppress
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import anyio
@@ -35,8 +36,14 @@ from anyio import to_thread
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
-from deconfliction.api.auth import CurrentParty, services, websocket_party
+from deconfliction.api.auth import CurrentParty, check_again, services, websocket_party
 from deconfliction.api.body import ContractRoute
+from deconfliction.api.connections import (
+    REVOKED_CODE,
+    REVOKED_REASON,
+    revoked_problem,
+    until_revoked,
+)
 from deconfliction.api.problems import problem_document, responses
 from deconfliction.api.services import Services
 from deconfliction.errors import (
@@ -167,31 +174,56 @@ async def stream(websocket: WebSocket) -> None:
     svc: Services = websocket.app.state.services
     await websocket.accept()
     try:
-        party = await websocket_party(websocket, svc, AUTH_TIMEOUT_S)
+        party, token = await websocket_party(websocket, svc, AUTH_TIMEOUT_S)
         if party.role == Role.OBSERVER:
             raise PermissionDeniedError(
                 f"party {party.name!r} is an observer; only operators and authorities "
                 "report aircraft"
             )
+        limits = await to_thread.run_sync(svc.limits.of, party.id)
+        with svc.connections.hold(party, limits.max_streams):
+            await websocket.send_json(
+                {"hello": {"party": party.name, "max_batch": svc.settings.track_max_batch}}
+            )
+            revoked = await _take_batches(websocket, svc, party, token)
     except WebSocketDisconnect:
         return
     except DeconflictionError as error:
-        with anyio.move_on_after(5), suppress(WebSocketDisconnect, RuntimeError, OSError):
-            await websocket.send_json({"error": problem_document(error)})
-            await websocket.close(4000 + error.status)
+        await _end(websocket, problem_document(error), 4000 + error.status)
         return
-    await websocket.send_json(
-        {"hello": {"party": party.name, "max_batch": svc.settings.track_max_batch}}
-    )
-    with suppress(WebSocketDisconnect):
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            text = message.get("text")
-            if text is None:
-                text = (message.get("bytes") or b"").decode("utf-8", errors="replace")
-            await websocket.send_json(await _answer(svc, party, text))
+    if revoked:
+        await _end(websocket, revoked_problem(), REVOKED_CODE, REVOKED_REASON)
+
+
+async def _end(websocket: WebSocket, problem: dict[str, Any], code: int, reason: str = "") -> None:
+    with anyio.move_on_after(5), suppress(WebSocketDisconnect, RuntimeError, OSError):
+        await websocket.send_json({"error": problem})
+        await websocket.close(code, reason)
+
+
+async def _take_batches(websocket: WebSocket, svc: Services, party: PartyRef, token: str) -> bool:
+    """Answer each batch until the client leaves (False) or the token is revoked (True)."""
+    revoked = False
+    async with anyio.create_task_group() as tasks:
+
+        async def watch() -> None:
+            nonlocal revoked
+            await until_revoked(partial(check_again, svc, token), svc.token_check_s)
+            revoked = True
+            tasks.cancel_scope.cancel()
+
+        tasks.start_soon(watch)
+        with suppress(WebSocketDisconnect):
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    text = (message.get("bytes") or b"").decode("utf-8", errors="replace")
+                await websocket.send_json(await _answer(svc, party, text))
+        tasks.cancel_scope.cancel()
+    return revoked
 
 
 async def _answer(svc: Services, party: PartyRef, text: str) -> dict[str, Any]:
