@@ -145,8 +145,9 @@ class Page:
         finally:
             self.send("Page.removeScriptToEvaluateOnNewDocument", identifier=added["identifier"])
 
-    def wait_for(self, expression: str, timeout_s: float = 10.0) -> Any:
-        """Wait until ``expression`` is truthy in the page; return its value."""
+    def wait_for(self, expression: str, timeout_s: float = 20.0) -> Any:
+        """Wait until ``expression`` is truthy in the page; return its value. (The limit
+        is generous: on a loaded machine the server and the page may be slow.)"""
         deadline = time.monotonic() + timeout_s
         value = None
         while time.monotonic() < deadline:
@@ -157,8 +158,13 @@ class Page:
             if value:
                 return value
             time.sleep(0.05)
+        try:
+            shown = self.evaluate("document.body.innerText.slice(0, 2000)")
+        except RuntimeError:
+            shown = "(the page is navigating)"
         raise AssertionError(
-            f"{expression} was still {value!r} after {timeout_s} s; page errors: {self.errors}"
+            f"{expression} was still {value!r} after {timeout_s} s; page errors: {self.errors};"
+            f" the page shows:\n{shown}"
         )
 
     def _centre(self, selector: str) -> tuple[float, float]:

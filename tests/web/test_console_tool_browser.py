@@ -133,7 +133,11 @@ def test_agreements_and_lead_times_per_counterpart(page: Page, service: Service)
 def test_the_journal_slice_is_verified_in_the_browser(page: Page, service: Service) -> None:
     sign_in(page, service, "Alpha")
     page.click("#audit-load")
-    page.wait_for("document.getElementById('audit-result').dataset.verified === 'true'")
+    page.wait_for("document.getElementById('audit-result').dataset.verified", timeout_s=30)
+    assert text(page, "#audit-problem") == ""
+    assert page.evaluate("document.getElementById('audit-result').dataset.verified") == "true", (
+        text(page, "#audit-result")
+    )
     with service.api("Alpha") as api:
         exported = api.get("/v1/journal/export").json()
     assert exported["receipts"], "Alpha holds receipts (messages and alerts delivered)"

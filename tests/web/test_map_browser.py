@@ -238,19 +238,19 @@ def test_an_aircraft_the_gate_finds_implausible_is_marked_suspect(
 ) -> None:
     _signed_in_with_map(page, service)
     now = datetime.now(UTC)
-    _report(service, "Alpha", _state("AL2", 8.55, 47.0, 0.0, now))
+    _report(service, "Alpha", _state("AL2", 8.45, 47.12, 0.0, now))
     own = ".leaflet-traffic-pane [data-track='AL2']"
     page.wait_for(f"document.querySelector({json.dumps(own)})?.dataset.suspect === 'false'")
     # 40 km in one second: refused by the plausibility gate, which tells Alpha
     with service.api("Alpha") as api:
         report = api.post(
             "/v1/tracks",
-            json={"states": [_state("AL2", 9.1, 47.0, 0.0, now + timedelta(seconds=1))]},
+            json={"states": [_state("AL2", 9.0, 47.12, 0.0, now + timedelta(seconds=1))]},
         ).json()
     assert report["accepted"] == 0
     page.wait_for(f"document.querySelector({json.dumps(own)})?.dataset.suspect === 'true'")
     assert "AL2 1500 m 194 kt SUSPECT" in page.evaluate(
         "[...document.querySelectorAll('.aircraft-label')].map(n => n.textContent)"
     )
-    red = _at(page, page.shot("#map"), 8.55, 47.0)
+    red = _at(page, page.shot("#map"), 8.45, 47.12)
     assert red[0] > red[1] + 60, f"the suspect aircraft shows {red}"
