@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{statistics.fmean(walls):.3f}",
         f"{peak_mib:,.0f}",
         " ".join(str(n) for n in opened),
-        f"{'yes' if charlie_first >= HEAD_ON else 'NO'} ({charlie_first}/{HEAD_ON} in tick 1)",
+        f"{'yes' if charlie_first >= HEAD_ON else 'NO'}: {charlie_first} alerts in tick 1 "
+        f"({HEAD_ON} head-on pairs set up)",
     )
     Console().print(table)
     return 0
