@@ -82,21 +82,6 @@ class Crowds:
         return int(self.group.max()) + 1 if self.group.size else 0
 
 
-Positions = tuple[FloatArray, FloatArray, FloatArray]
-"""(lon, lat, alt_m) of some aircraft."""
-
-
-@dataclass
-class _Seen:
-    """A pair's members so far, when its crowd was first seen, and where its aircraft
-    were then (each party's)."""
-
-    rows: dict[int, list[IntArray]]
-    tin_s: float
-    first: Positions
-    second: Positions
-
-
 def find_crowds(
     state: TrafficState, params: DetectionParams, threshold: int, step_s: float = DEFAULT_STEP_S
 ) -> Crowds:
@@ -118,33 +103,46 @@ def find_crowds(
         return nothing
     vs = level(state.vs_mps, model)
     floor = floors(state, model)
-    landed = None if floor is None else landing_s(state.alt_m, vs, floor)
     height = min(params.hpz_m / 2.0, params.hpz_m - model.altitude_quantum_m)
-    seen: dict[tuple[int, int], _Seen] = {}
-    for t in np.arange(0.0, params.lookahead_s, step_s).tolist():
-        if t == 0.0:
-            lon, lat = state.lon, state.lat
-        else:
-            at = advance(state.lon, state.lat, state.alt_m, state.gs_mps, state.trk_deg, vs, t)
-            lon, lat = at.lon, at.lat
-        alt = predicted_alt(state.alt_m, vs, floor, t)
-        live = np.arange(len(state)) if landed is None else np.flatnonzero(landed > t)
-        for pair, (rows_u, rows_v) in _crowded(
-            lon[live], lat[live], alt[live], party[live], params.rpz_m, height, threshold
-        ):
-            a, b = int(codes[pair[0]]), int(codes[pair[1]])
-            found = (rows[live[rows_u]], rows[live[rows_v]])
-            held = seen.get((a, b))
-            if held is None:
-                at_t = (lon[live[rows_u]], lat[live[rows_u]], alt[live[rows_u]])
-                more = (lon[live[rows_v]], lat[live[rows_v]], alt[live[rows_v]])
-                held = seen[(a, b)] = _Seen({a: [], b: []}, t, at_t, more)
-            held.rows[a].append(found[0])
-            held.rows[b].append(found[1])
-    if not seen:
+    # Every sample time at once: row k is aircraft who[k] at time ts[k].
+    m = len(state)
+    times = np.arange(0.0, params.lookahead_s, step_s)
+    ts = np.repeat(times, m)
+    who = np.tile(np.arange(m), times.shape[0])
+    at = advance(
+        state.lon[who], state.lat[who], state.alt_m[who], state.gs_mps[who],
+        state.trk_deg[who], vs[who], ts,
+    )  # fmt: skip
+    alt = predicted_alt(state.alt_m[who], vs[who], None if floor is None else floor[who], ts)
+    live = np.arange(who.shape[0])
+    if floor is not None:  # after a descent lands, the aircraft takes no part
+        live = np.flatnonzero(landing_s(state.alt_m, vs, floor)[who] > ts)
+    clusters = []
+    for pair, (rows_u, rows_v), first in _crowded(
+        at.lon[live], at.lat[live], alt[live], party[who[live]], live // m,
+        params.rpz_m, height, threshold,
+    ):  # fmt: skip
+        u, v = live[rows_u], live[rows_v]
+        then = np.concatenate([u[u // m == first], v[v // m == first]])
+        a, b = int(codes[pair[0]]), int(codes[pair[1]])
+        clusters.append(
+            Cluster(
+                parties=(a, b),
+                members={a: np.unique(rows[who[u]]), b: np.unique(rows[who[v]])},
+                tin_s=float(times[first]),
+                area=(
+                    float(at.lon[then].min()),
+                    float(at.lat[then].min()),
+                    float(at.lon[then].max()),
+                    float(at.lat[then].max()),
+                ),
+                band=(float(alt[then].min()), float(alt[then].max())),
+            )
+        )
+    if not clusters:
         return nothing
-    clusters = tuple(_cluster(pair, held) for pair, held in sorted(seen.items()))
-    return Crowds(_groups(n, clusters), clusters)
+    ordered = tuple(sorted(clusters, key=lambda c: c.parties))
+    return Crowds(_groups(n, ordered), ordered)
 
 
 def _crowded(
@@ -152,18 +150,20 @@ def _crowded(
     lat: FloatArray,
     alt: FloatArray,
     party: IntArray,
+    sample: IntArray,
     rpz_m: float,
     height_m: float,
     threshold: int,
-) -> list[tuple[tuple[int, int], tuple[IntArray, IntArray]]]:
-    """Each pair of party indices with crowded cells, and its aircraft in them or in
-    the cells around them."""
+) -> list[tuple[tuple[int, int], tuple[IntArray, IntArray], int]]:
+    """Each pair of party indices with crowded cells: its rows in them or in the cells
+    around them at the same sample, and the earliest sample of its crowded cells."""
     x, y, z = geodetic_to_ecef(lon, lat, 0.0)
     side = rpz_m / 2.0
-    coords = np.stack(
-        [*(np.floor(c / side) for c in (x, y, z)), np.floor(alt / height_m)], axis=1
+    coords = np.stack(  # samples 3 apart: a cell's neighbours are of its own sample
+        [3 * sample, *(np.floor(c / side) for c in (x, y, z)), np.floor(alt / height_m)],
+        axis=1,
     ).astype(np.int64)
-    order = np.lexsort((party, *(coords[:, k] for k in (3, 2, 1, 0))))
+    order = np.lexsort((party, *(coords[:, k] for k in (4, 3, 2, 1, 0))))
     ordered = coords[order]
     new_cell = np.ones(order.shape[0], dtype=bool)
     new_cell[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
@@ -189,35 +189,32 @@ def _crowded(
                     pair = (int(p[run_start[u]]), int(p[run_start[v]]))
                     crowded.setdefault(pair, []).append(ordered[run_start[u]])
     return [
-        (pair, _around(coords, party, pair, np.stack(cells_of_pair)))
-        for pair, cells_of_pair in crowded.items()
+        (pair, _around(coords, party, pair, np.stack(cells)), int(min(c[0] for c in cells)) // 3)
+        for pair, cells in crowded.items()
     ]
 
 
 def _around(
     coords: IntArray, party: IntArray, pair: tuple[int, int], cells: IntArray
 ) -> tuple[IntArray, IntArray]:
-    """The rows of each of the pair's parties in ``cells`` or a cell next to one."""
-    low, high = cells.min(axis=0) - 1, cells.max(axis=0) + 1
-    rows = np.flatnonzero(
-        np.isin(party, pair) & (coords >= low).all(axis=1) & (coords <= high).all(axis=1)
-    )
-    near = np.zeros(rows.shape[0], dtype=bool)
-    for cell in cells:
-        near |= (np.abs(coords[rows] - cell) <= 1).all(axis=1)
-    rows = rows[near]
+    """The rows of each of the pair's parties in ``cells`` or a cell next to one (of
+    the same sample), sample by sample."""
+    found = []
+    for sample in np.unique(cells[:, 0]).tolist():
+        mine = cells[cells[:, 0] == sample]
+        low, high = mine.min(axis=0) - 1, mine.max(axis=0) + 1
+        rows = np.flatnonzero(
+            (coords[:, 0] == sample)
+            & (coords >= low).all(axis=1)
+            & (coords <= high).all(axis=1)
+            & np.isin(party, pair)
+        )
+        near = np.zeros(rows.shape[0], dtype=bool)
+        for cell in mine:
+            near |= (np.abs(coords[rows] - cell) <= 1).all(axis=1)
+        found.append(rows[near])
+    rows = np.concatenate(found)
     return rows[party[rows] == pair[0]], rows[party[rows] == pair[1]]
-
-
-def _cluster(pair: tuple[int, int], held: _Seen) -> Cluster:
-    lon, lat, alt = (np.concatenate([u, v]) for u, v in zip(held.first, held.second, strict=True))
-    return Cluster(
-        parties=pair,
-        members={party: np.unique(np.concatenate(rows)) for party, rows in held.rows.items()},
-        tin_s=held.tin_s,
-        area=(float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())),
-        band=(float(alt.min()), float(alt.max())),
-    )
 
 
 def _groups(n: int, clusters: tuple[Cluster, ...]) -> IntArray:
