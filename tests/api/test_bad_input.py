@@ -118,7 +118,7 @@ CASES: list[tuple[str, Any, int, str]] = [
         "string coordinates",
         _geometry({"type": "Polygon", "coordinates": "8,47"}),
         422,
-        "Polygon.coordinates: Input should be a valid list",
+        "Polygon.geometry.coordinates: Input should be a valid list",
     ),
 ]
 

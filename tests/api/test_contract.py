@@ -203,9 +203,19 @@ def test_routes_name_their_own_refusals(client: TestClient) -> None:
 
 def test_request_schemas_carry_the_constraints(client: TestClient) -> None:
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
-    geometry = schemas["VolumeFeature"]["properties"]["geometry"]
-    assert geometry["discriminator"]["propertyName"] == "type"
-    assert set(geometry["discriminator"]["mapping"]) == {"Polygon", "Point"}
+    volumes = schemas["NoticeIn"]["properties"]["volumes"]["items"]["oneOf"]
+    assert volumes == [
+        {"$ref": "#/components/schemas/PolygonFeature"},
+        {"$ref": "#/components/schemas/CircleFeature"},
+    ]
+    polygon, point = schemas["PolygonGeometry"], schemas["PointGeometry"]
+    assert (polygon["properties"]["type"]["const"], point["properties"]["type"]["const"]) == (
+        "Polygon",
+        "Point",
+    )
+    assert "radius_m" in schemas["CircleProperties"]["required"]
+    assert "radius_m" not in schemas["PolygonProperties"]["properties"]
+    assert schemas["PolygonProperties"]["additionalProperties"] is False
     ring = schemas["PolygonGeometry"]["properties"]["coordinates"]["items"]
     assert ring["minItems"] == 4
     lon, lat, _ = ring["items"]["prefixItems"]

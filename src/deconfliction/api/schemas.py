@@ -6,16 +6,27 @@ messages a person can act on. Domain objects never leave through these models un
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Strict,
+    Tag,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from deconfliction.alerts import alert_document, conflict_document
-from deconfliction.core.footprint import Footprint, FootprintLimits
+from deconfliction.core.footprint import DEFAULT_MAX_AREA_M2, Footprint, FootprintLimits
 from deconfliction.core.volume import MAX_ALTITUDE_M, MIN_ALTITUDE_M, Volume4D
 from deconfliction.errors import ValidationError
 from deconfliction.notices.lifecycle import MAX_REASON
@@ -62,8 +73,9 @@ bidi embedding, override or isolate (U+202A-U+202E, U+2066-U+2069)."""
 _FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\u202a-\u202e\u2066-\u2069]")
 MAX_TITLE = 200
 """The longest notice title, in characters."""
-MAX_RADIUS_M = 1_000_000.0
-"""The largest circle radius the API takes at all (the footprint limit is far less)."""
+MAX_RADIUS_M = math.floor(math.sqrt(DEFAULT_MAX_AREA_M2 / math.pi))
+"""The largest circle radius, metres: the one whose area is the default largest
+footprint (178,412 m for 100,000 km²)."""
 MAX_OFFSET = 2**31
 """The largest page offset a list accepts (far beyond any list's length)."""
 MAX_SEQ = 2**53
@@ -108,8 +120,15 @@ def _utc_time(value: datetime) -> datetime:
 UTCTime = Annotated[datetime, AfterValidator(_utc_time)]
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
 """A finite JSON number (not a string, not a boolean)."""
-Count = Annotated[int, Strict()]
-"""A JSON integer (not a string, not a boolean)."""
+
+
+def _integral(value: Any) -> Any:
+    """A float with no fraction as the integer it is (JSON Schema counts 3.0 as one)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Version = Annotated[int, Strict(), Field(ge=1, le=MAX_OFFSET), BeforeValidator(_integral)]
+"""A notice's version: a JSON integer from 1, 3.0 included (not a string or boolean)."""
 
 
 class _Strict(BaseModel):
@@ -163,10 +182,7 @@ class PointGeometry(_Open):
     coordinates: Position
 
 
-Geometry = Annotated[PolygonGeometry | PointGeometry, Field(discriminator="type")]
-
-
-class VolumeProperties(_Strict):
+class _Window(_Strict):
     lower_m: Number = Field(
         ge=MIN_ALTITUDE_M,
         le=MAX_ALTITUDE_M,
@@ -179,21 +195,53 @@ class VolumeProperties(_Strict):
     )
     start: UTCTime = Field(description="Start of the window, RFC 3339 with offset (UTC).")
     end: UTCTime = Field(description="End of the window (exclusive, after start), RFC 3339.")
-    radius_m: Number | None = Field(
-        None,
+
+
+class PolygonProperties(_Window):
+    """A polygon volume's band and window."""
+
+
+class CircleProperties(_Window):
+    """A circle volume's band, window and radius."""
+
+    radius_m: Number = Field(
         gt=0,
         le=MAX_RADIUS_M,
-        description="Circle radius in metres (Point only); the largest footprint in force "
-        "(by default 100,000 km², a radius of 178 km) applies too.",
+        description="The circle's radius in metres; an agreement's largest footprint may "
+        "allow less.",
     )
 
 
-class VolumeFeature(_Open):
-    """One Volume4D as a GeoJSON Feature."""
+class PolygonFeature(_Open):
+    """A Volume4D over a polygon, as a GeoJSON Feature."""
 
     type: Literal["Feature"] = "Feature"
-    geometry: Geometry
-    properties: VolumeProperties
+    geometry: PolygonGeometry
+    properties: PolygonProperties
+
+
+class CircleFeature(_Open):
+    """A Volume4D over a geodesic circle (a Point and ``radius_m``), as a GeoJSON Feature."""
+
+    type: Literal["Feature"] = "Feature"
+    geometry: PointGeometry
+    properties: CircleProperties
+
+
+def _geometry_type(feature: Any) -> str | None:
+    """The feature's ``geometry.type``: which kind of volume it is."""
+    if isinstance(feature, PolygonFeature | CircleFeature):
+        return feature.geometry.type
+    geometry = feature.get("geometry") if isinstance(feature, dict) else None
+    kind = geometry.get("type") if isinstance(geometry, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+VolumeFeature = Annotated[
+    Annotated[PolygonFeature, Tag("Polygon")] | Annotated[CircleFeature, Tag("Point")],
+    Discriminator(_geometry_type),
+]
+"""One Volume4D: a polygon, or a circle; told apart by ``geometry.type``."""
 
 
 class NoticeIn(_Strict):
@@ -202,13 +250,11 @@ class NoticeIn(_Strict):
 
 
 class NoticeModifyIn(NoticeIn):
-    version: Count = Field(
-        ge=1, le=MAX_OFFSET, description="The version you read; a stale one is refused (409)."
-    )
+    version: Version = Field(description="The version you read; a stale one is refused (409).")
 
 
 class CancelIn(_Strict):
-    version: Count | None = Field(None, ge=1, le=MAX_OFFSET)
+    version: Version | None = None
 
 
 class VolumeFeatureCollection(BaseModel):
@@ -305,10 +351,13 @@ class PartyOut(BaseModel):
     role: str
 
 
-def _volume(feature: VolumeFeature, index: int, limits: FootprintLimits) -> Volume4D:
+def _volume(
+    feature: PolygonFeature | CircleFeature, index: int, limits: FootprintLimits
+) -> Volume4D:
     p = feature.properties
+    radius_m = p.radius_m if isinstance(p, CircleProperties) else None
     try:
-        footprint = Footprint.from_geojson(feature.geometry.model_dump(), p.radius_m, limits)
+        footprint = Footprint.from_geojson(feature.geometry.model_dump(), radius_m, limits)
         return Volume4D(footprint, p.lower_m, p.upper_m, p.start, p.end)
     except ValidationError as exc:
         raise type(exc)(f"volumes[{index}]: {exc.message}", volume=index, **exc.detail) from None

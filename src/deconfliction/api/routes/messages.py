@@ -67,8 +67,8 @@ class MessageIn(BaseModel):
         description=f"Free text, 1 to {MAX_TEXT:,} characters, not only spaces.",
     )
     ref: ReferenceIn | None = Field(None, description="A notice, alert or aircraft it is about.")
-    in_reply_to: Text | None = Field(
-        None, min_length=1, max_length=100, description="The message this answers (same thread)."
+    in_reply_to: Annotated[Text, Field(min_length=1, max_length=100)] | None = Field(
+        None, description="The message this answers (same thread)."
     )
 
 
