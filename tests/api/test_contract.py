@@ -225,3 +225,10 @@ def test_request_schemas_carry_the_constraints(client: TestClient) -> None:
     assert message["text"]["minLength"] == 1
     assert "\\u202e" in message["text"]["pattern"]
     assert schemas["NoticeIn"]["properties"]["title"]["maxLength"] == 200
+
+
+def test_a_blank_idempotency_key_is_refused(client: TestClient, alpha: str) -> None:
+    body = json.dumps(_NOTICE).encode()
+    response = _post(client, alpha, "/v1/notices", body, **{"Idempotency-Key": " "})
+    problem = _problem(response, 422, "invalid-input")
+    assert "header.idempotency-key" in problem["detail"]

@@ -41,6 +41,7 @@ from deconfliction.notices.model import (
 from deconfliction.parties import NAME_PATTERN
 
 __all__ = [
+    "IDEMPOTENCY_KEY_PATTERN",
     "MAX_OFFSET",
     "MAX_SEQ",
     "TEXT_PATTERN",
@@ -71,6 +72,8 @@ TEXT_PATTERN = "^[^\\x00-\\x08\\x0b-\\x1f\\u202a-\\u202e\\u2066-\\u2069]*$"
 """Text as the API documents it: no C0 control character but tab and newline, and no
 bidi embedding, override or isolate (U+202A-U+202E, U+2066-U+2069)."""
 _FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\u202a-\u202e\u2066-\u2069]")
+IDEMPOTENCY_KEY_PATTERN = r"^\S(.*\S)?$"
+"""An Idempotency-Key: at least one character, not blank at either end."""
 MAX_TITLE = 200
 """The longest notice title, in characters."""
 MAX_RADIUS_M = math.floor(math.sqrt(DEFAULT_MAX_AREA_M2 / math.pi))

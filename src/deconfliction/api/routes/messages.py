@@ -17,8 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from deconfliction.api.auth import CurrentParty, services
 from deconfliction.api.body import ContractRoute
 from deconfliction.api.problems import responses
-from deconfliction.api.schemas import MAX_OFFSET, PartyName, Text, created
-from deconfliction.errors import ValidationError
+from deconfliction.api.schemas import (
+    IDEMPOTENCY_KEY_PATTERN,
+    MAX_OFFSET,
+    PartyName,
+    Text,
+    created,
+)
 from deconfliction.hotline.messages import (
     MAX_REFERENCE_ID,
     MAX_TEXT,
@@ -135,7 +140,9 @@ async def send_message(
     body: MessageIn,
     party: CurrentParty,
     request: Request,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(pattern=IDEMPOTENCY_KEY_PATTERN, max_length=200)
+    ] = None,
 ) -> Response:
     """Send a message; 201 means it is stored and will reach the recipient's stream.
 
@@ -144,8 +151,6 @@ async def send_message(
     Send an ``Idempotency-Key`` header to retry safely: the same key with the same body
     returns the first message (header ``Idempotent-Replayed: true``) and sends nothing.
     """
-    if idempotency_key is not None and not idempotency_key.strip():
-        raise ValidationError("the Idempotency-Key header is empty; send a unique string")
     draft = MessageDraft(
         text=body.text,
         to=body.to,

@@ -11,6 +11,7 @@ from deconfliction.api.auth import CurrentParty, services
 from deconfliction.api.body import ContractRoute
 from deconfliction.api.problems import responses
 from deconfliction.api.schemas import (
+    IDEMPOTENCY_KEY_PATTERN,
     MAX_OFFSET,
     CancelIn,
     ConflictFeature,
@@ -26,7 +27,6 @@ from deconfliction.api.schemas import (
     draft_from,
     notice_out,
 )
-from deconfliction.errors import ValidationError
 from deconfliction.notices.model import (
     FilingResult,
     NoticeState,
@@ -82,7 +82,9 @@ def file_notice(
     body: NoticeIn,
     party: CurrentParty,
     request: Request,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(pattern=IDEMPOTENCY_KEY_PATTERN, max_length=200)
+    ] = None,
 ) -> Response:
     """File a notice; the response lists every conflict found (both sides are alerted).
 
@@ -93,8 +95,6 @@ def file_notice(
     ``Idempotent-Replayed: true``) and files nothing.
     """
     svc = services(request)
-    if idempotency_key is not None and not idempotency_key.strip():
-        raise ValidationError("the Idempotency-Key header is empty; send a unique string")
     result = svc.notices.file(
         party, draft_from(body, svc.settings.footprint_limits), idempotency_key
     )
