@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from deconfliction.agreements.terms import DEFAULT_ACK_DEADLINES_S, AckDeadlines
+from deconfliction.agreements.terms import DEFAULT_ACK_DEADLINES_S, AckDeadlines, Disclosure
 from deconfliction.core.footprint import DEFAULT_MAX_AREA_M2, MAX_VERTICES, FootprintLimits
 from deconfliction.errors import ValidationError
 from deconfliction.tactical.params import (
@@ -98,6 +98,10 @@ class Settings:
     last accepted state (horizontally, vertically; m/s) is suspect, not predicted from."""
     tactical_device: str = "cpu"
     """Where the tactical engine's pairwise work runs: cpu, gpu (CuPy) or auto."""
+    # Issue 12: disclosure
+    disclosure_default: str = "anonymous"
+    """What each side of a pair with no agreement learns of their conflicts: anonymous
+    (the overlap and window, never the other's name), named or full."""
     # Issue 12: transparency log
     journal_checkpoint_s: float = 60.0
     """Seconds between scheduled checkpoints of the journal's Merkle tree (made only when
@@ -134,6 +138,9 @@ class Settings:
     f3548_max_subscription_s: float = 86_400.0
     """Longest time window of an F3548 subscription, seconds."""
 
+    def __post_init__(self) -> None:
+        self.disclosure  # noqa: B018 -- a bad disclosure_default is refused at start
+
     @property
     def prediction_model(self) -> PredictionModel:
         """The prediction model for the feeds of this deployment."""
@@ -153,6 +160,11 @@ class Settings:
     def ack_deadlines(self) -> AckDeadlines:
         """The acknowledgment deadlines between parties with no agreement."""
         return AckDeadlines(self.ack_routine_s, self.ack_urgent_s, self.ack_flash_s)
+
+    @property
+    def disclosure(self) -> Disclosure:
+        """The disclosure between parties with no agreement (``disclosure_default``)."""
+        return Disclosure.parse(self.disclosure_default, "disclosure_default")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

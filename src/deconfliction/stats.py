@@ -13,6 +13,10 @@ message it is, ``recipient`` the party that was told and had to acknowledge.
 * **Escalations**: tiers climbed by those alerts and messages, and how many of them
   went ``unacknowledged``.
 
+In a party's own statistics, every party it met only anonymously (the other side of an
+``anonymous`` alert of its own) is one row, ``(another party)``: no name, and no count
+that tells two of them apart.
+
 >>> percentile([4.0, 1.0, 3.0, 2.0], 50), percentile([4.0, 1.0, 3.0, 2.0], 95)
 (2.0, 4.0)
 """
@@ -30,6 +34,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from deconfliction.agreements.terms import ANONYMOUS_COUNTERPART
 from deconfliction.notices.model import EscalationState
 from deconfliction.parties import PartyRef
 from deconfliction.store.database import Database
@@ -84,9 +89,45 @@ class _Tally:
             acks = self.alert_acks if kind == "alert" else self.message_acks
             acks.append((acknowledged - created).total_seconds())
 
+    def add(self, other: _Tally) -> None:
+        """Count ``other``'s items in this one too."""
+        self.lead_times.update(other.lead_times)
+        self.short |= other.short
+        self.alert_acks.extend(other.alert_acks)
+        self.message_acks.extend(other.message_acks)
+        self.escalations += other.escalations
+        self.unacknowledged += other.unacknowledged
+
     def escalation(self, tier: int, state: str) -> None:
         self.escalations += tier
         self.unacknowledged += state == EscalationState.UNACKNOWLEDGED.value
+
+
+_ANONYMOUS = -1
+"""The id standing for every party a party met anonymously, in its own statistics."""
+
+
+def _hide_anonymous(
+    session: Session, who: int, tallies: defaultdict[tuple[int, int], _Tally]
+) -> defaultdict[tuple[int, int], _Tally]:
+    """``who``'s tallies with every party it was told of only anonymously (the other
+    side of one of its ``anonymous`` alerts) merged into one: :data:`_ANONYMOUS`."""
+    query = (
+        select(Conflict.a_party_id, Conflict.b_party_id)
+        .join(Alert, Alert.conflict_id == Conflict.id)
+        .where(Alert.party_id == who, Alert.counterpart == ANONYMOUS_COUNTERPART)
+    )
+    hidden = {b if a == who else a for a, b in session.execute(query)}
+    if not hidden:
+        return tallies
+    merged: defaultdict[tuple[int, int], _Tally] = defaultdict(_Tally)
+    for (sender, recipient), tally in tallies.items():
+        key = (
+            _ANONYMOUS if sender in hidden else sender,
+            _ANONYMOUS if recipient in hidden else recipient,
+        )
+        merged[key].add(tally)
+    return merged
 
 
 def _p(values: list[float], q: float) -> float | None:
@@ -108,6 +149,9 @@ class StatsService:
             self._notices(session, who, tallies)
             self._alerts(session, who, tallies)
             self._messages(session, who, tallies)
+            if party is not None:
+                tallies = _hide_anonymous(session, party.id, tallies)
+                names[_ANONYMOUS] = ANONYMOUS_COUNTERPART
         rows = [_row(names[s], names[r], t) for (s, r), t in tallies.items()]
         return sorted(rows, key=lambda row: (row.sender, row.recipient))
 

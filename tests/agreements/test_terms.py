@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deconfliction.agreements.terms import AckDeadlines, Priority, Terms, Tier, Visibility
+from deconfliction.agreements.terms import (
+    AckDeadlines,
+    Disclosure,
+    Priority,
+    Terms,
+    Tier,
+    Visibility,
+)
 from deconfliction.core.footprint import DEFAULT_MAX_AREA_M2
 from deconfliction.errors import ValidationError
+from deconfliction.settings import Settings
 
 seconds = st.floats(min_value=1e-3, max_value=1e7, allow_nan=False)
 metres = st.floats(min_value=0.0, max_value=1e5, allow_nan=False)
@@ -148,3 +157,40 @@ def test_terms_built_in_code_are_checked_too() -> None:
     with pytest.raises(ValidationError, match="'asap' is not a priority"):
         AckDeadlines().for_priority("asap")
     assert Tier(" duty officer ", (" +1 555 0100 ",)).name == "duty officer"
+
+
+def test_disclosure_is_named_within_an_agreement_and_full_is_visibility_full() -> None:
+    assert Terms().disclosure == Disclosure.NAMED
+    assert Terms.from_json({"visibility": "full"}).disclosure == Disclosure.FULL
+    full = Terms.from_json({"disclosure": "full"})
+    assert full.visibility == Visibility.FULL
+    assert Terms.from_json(full.to_json()) == full
+    anonymous = Terms.from_json({"disclosure": "anonymous"})
+    assert anonymous.to_json()["disclosure"] == "anonymous"
+    assert Terms.from_json(anonymous.to_json()) == anonymous
+
+
+@pytest.mark.parametrize(
+    ("terms", "message"),
+    [
+        ({"disclosure": "secret"}, "disclosure 'secret' is not one of: anonymous, named, full"),
+        ({"disclosure": "named", "visibility": "full"}, "contradicts terms.visibility"),
+        ({"disclosure": "anonymous", "visibility": "full"}, "contradicts terms.visibility"),
+        (
+            {"disclosure": "anonymous", "activation_requires_acknowledgment": True},
+            "needs disclosure 'named' or 'full'",
+        ),
+    ],
+)
+def test_bad_disclosures_are_refused(terms: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        Terms.from_json(terms)
+
+
+def test_the_deployment_default_is_anonymous_and_checked() -> None:
+    assert Settings().disclosure == Disclosure.ANONYMOUS
+    assert Settings.from_env({"DECONFLICTION_DISCLOSURE_DEFAULT": "named"}).disclosure == (
+        Disclosure.NAMED
+    )
+    with pytest.raises(ValidationError, match="disclosure_default 'open' is not one of"):
+        Settings(disclosure_default="open")

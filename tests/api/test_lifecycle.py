@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from deconfliction.agreements.service import AgreementService
-from deconfliction.agreements.terms import Terms
+from deconfliction.agreements.terms import ANONYMOUS_COUNTERPART, Terms
 from deconfliction.api import create_app
 from deconfliction.clock import ManualClock
 from deconfliction.settings import Settings
@@ -143,9 +143,10 @@ def test_the_apps_scheduler_activates_closes_and_escalates(
     _eventually(lambda: state() == "closed")
 
     stats = ticking.get("/v1/stats", headers=bearer(alpha)).json()
+    # no agreement: Alpha met Bravo anonymously, so its statistics do not name Bravo
     assert {(r["sender"], r["recipient"]) for r in stats} == {
-        ("Alpha", "Bravo"),
-        ("Bravo", "Alpha"),
+        ("Alpha", ANONYMOUS_COUNTERPART),
+        (ANONYMOUS_COUNTERPART, "Alpha"),
     }
     to_alpha = next(r for r in stats if r["recipient"] == "Alpha")
     assert (to_alpha["unacknowledged"], to_alpha["alerts_acknowledged"]) == (1, 0)

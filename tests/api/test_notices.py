@@ -9,6 +9,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from deconfliction.agreements.service import AgreementService
+from deconfliction.agreements.terms import Disclosure, Terms
 from deconfliction.clock import ManualClock
 from deconfliction.core.volume import Volume4D
 from deconfliction.journal.verify import verify_database
@@ -22,10 +24,11 @@ from tests.zoo import box as zoo_box
 
 
 def test_filing_finds_the_conflict_and_tells_both_sides_only_the_overlap(
-    client: TestClient, make_party: MakeParty
+    client: TestClient, make_party: MakeParty, database: Database, clock: ManualClock
 ) -> None:
     _, alpha = make_party("Alpha")
     _, bravo = make_party("Bravo")
+    AgreementService(database, clock).set("Alpha", "Bravo", Terms(disclosure=Disclosure.NAMED))
     first = client.post(
         "/v1/notices",
         headers=bearer(alpha),

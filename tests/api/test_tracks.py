@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from deconfliction.agreements.terms import ANONYMOUS_COUNTERPART
 from deconfliction.api import create_app
 from deconfliction.clock import ManualClock
 from deconfliction.settings import Settings
@@ -148,7 +149,7 @@ def test_alerts_after_a_tick_show_each_party_its_view(
     (live,) = app_client.get("/v1/tracks/alerts", headers=bearer(alpha)).json()
     assert (live["kind"], live["counterpart"], live["track"]["aircraft"]) == (
         "track-track",
-        "Bravo",
+        ANONYMOUS_COUNTERPART,  # no agreement: anonymous
         "AX1",
     )
     assert live["geometry"]["type"] == "Point"
@@ -156,7 +157,7 @@ def test_alerts_after_a_tick_show_each_party_its_view(
     (stored,) = app_client.get("/v1/alerts", headers=bearer(bravo)).json()
     assert stored["kind"] == "track-track"
     assert stored["priority"] == "flash"
-    assert stored["conflict"]["properties"]["counterpart"] == "Alpha"
+    assert stored["conflict"]["properties"]["counterpart"] == ANONYMOUS_COUNTERPART
     assert "AX1" not in str(stored)
     events = app_client.get("/v1/events", headers=bearer(bravo)).json()["events"]
     assert [e["kind"] for e in events] == ["alert.created"]

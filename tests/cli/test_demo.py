@@ -20,7 +20,9 @@ def test_demo_once_shows_conflicts_alerts_and_an_intact_journal() -> None:
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Northern Air Group: 6,000-8,000 m" in out  # the ISR orbit meets the CAP
+    # the ISR orbit meets the CAP; the task forces have no agreement: anonymous
+    assert "(another party): 6,000-8,000 m" in out
+    assert "Northern Air Group: 6,000-8,000 m" not in out
     assert "Northern Air Group: 4,572-5,000 m" in out  # the approach zone meets the CAP
     assert out.count("none: clear") == 3  # corridor below, tanker stacked above: adjacent
     assert "0 conflicts remain" in out

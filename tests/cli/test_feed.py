@@ -18,6 +18,7 @@ from click.testing import Result
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from deconfliction.agreements.terms import ANONYMOUS_COUNTERPART
 from deconfliction.cli.app import build
 from deconfliction.clock import SystemClock
 from deconfliction.parties import Registry
@@ -154,7 +155,8 @@ def test_beast_into_a_database_runs_the_tactical_service_here(tmp_path: Path) ->
             alerts = session.scalars(select(Alert)).all()
     finally:
         db.dispose()
-    assert sorted(a.counterpart for a in alerts) == ["CAA", "Ops"]
+    # no agreement between CAA and Ops: each is told only of another party
+    assert [a.counterpart for a in alerts] == [ANONYMOUS_COUNTERPART] * 2
 
 
 def test_sigterm_stops_the_feed_with_its_summary() -> None:

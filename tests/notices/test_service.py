@@ -19,6 +19,8 @@ from shapely.geometry import shape as shapely_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import DeclarativeBase
 
+from deconfliction.agreements.service import AgreementService
+from deconfliction.agreements.terms import ANONYMOUS_COUNTERPART, Disclosure, Terms
 from deconfliction.clock import ManualClock
 from deconfliction.core.footprint import Footprint
 from deconfliction.core.volume import Buffers, Volume4D
@@ -105,16 +107,17 @@ def alert_rows(db: Database, party: PartyRef) -> list[dict[str, Any]]:
 # -- conflicts and need-to-know ------------------------------------------------------------
 
 
-def test_filing_returns_the_conflict_and_alerts_both_sides(
+def test_filing_returns_the_conflict_and_alerts_both_sides_without_their_names(
     service: NoticeService, database: Database, parties: tuple[PartyRef, PartyRef]
 ) -> None:
+    """No agreement: the default disclosure, anonymous."""
     alpha, bravo = parties
     first = service.file(alpha, draft(vol(WEST), title="CAP"))
     assert first.conflicts == ()
     second = service.file(bravo, draft(vol(EAST, 1000, 5000, 3, 6), title="ISR"))
 
     [seen_by_bravo] = second.conflicts
-    assert seen_by_bravo.counterpart == "Alpha"
+    assert seen_by_bravo.counterpart == ANONYMOUS_COUNTERPART
     assert seen_by_bravo.notice_id == second.notice.id
     assert (seen_by_bravo.lower_m, seen_by_bravo.upper_m) == (1000.0, 3000.0)
     assert (seen_by_bravo.start, seen_by_bravo.end) == (
@@ -123,19 +126,23 @@ def test_filing_returns_the_conflict_and_alerts_both_sides(
     )
     [seen_by_alpha] = service.conflicts_of(alpha, first.notice.id)
     assert seen_by_alpha.id == seen_by_bravo.id
-    assert seen_by_alpha.counterpart == "Bravo"
+    assert seen_by_alpha.counterpart == ANONYMOUS_COUNTERPART
     assert seen_by_alpha.notice_id == first.notice.id
     assert count(database, Conflict) == 1
     [alpha_alert] = alert_rows(database, alpha)
     [bravo_alert] = alert_rows(database, bravo)
     assert alpha_alert["conflict_id"] == bravo_alert["conflict_id"] == seen_by_bravo.id
-    assert (alpha_alert["counterpart"], bravo_alert["counterpart"]) == ("Bravo", "Alpha")
+    assert alpha_alert["counterpart"] == bravo_alert["counterpart"] == ANONYMOUS_COUNTERPART
 
 
 def test_a_counterpart_sees_the_overlap_and_the_filers_name_never_the_plan(
-    service: NoticeService, database: Database, parties: tuple[PartyRef, PartyRef]
+    service: NoticeService,
+    database: Database,
+    clock: ManualClock,
+    parties: tuple[PartyRef, PartyRef],
 ) -> None:
     alpha, bravo = parties
+    AgreementService(database, clock).set("Alpha", "Bravo", Terms(disclosure=Disclosure.NAMED))
     mine = service.file(alpha, draft(vol(WEST), title="CAP"))
     theirs = service.file(bravo, draft(vol(FAR, 0, 900), vol(EAST, 1000, 5000, 3, 6), title="ISR"))
 
@@ -223,11 +230,13 @@ def test_modify_needs_the_current_version(
 def test_modify_resolves_old_conflicts_and_finds_new_ones(
     service: NoticeService,
     database: Database,
+    clock: ManualClock,
     parties: tuple[PartyRef, PartyRef],
     make_party: MakeParty,
 ) -> None:
     alpha, bravo = parties
     charlie = make_party("Charlie")[0]
+    AgreementService(database, clock).set("Bravo", "Charlie", Terms(disclosure=Disclosure.NAMED))
     a = service.file(alpha, draft(vol(WEST)))
     c = service.file(charlie, draft(vol(FAR)))
     b = service.file(bravo, draft(vol(EAST)))

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 import deconfliction.notices.zones as zones_module
 from deconfliction.agreements.service import AgreementService
-from deconfliction.agreements.terms import Terms
+from deconfliction.agreements.terms import ANONYMOUS_COUNTERPART, Terms
 from deconfliction.clock import ManualClock
 from deconfliction.core.footprint import FootprintLimits
 from deconfliction.core.outline import tolerance_m
@@ -606,7 +606,8 @@ def test_an_operator_over_krsko_is_alerted_of_the_prohibited_area(
         circle(15.5153, 45.9383, 500.0), 0.0, 120.0, start, start + timedelta(hours=1)
     )
     filed = service.file(operator, NoticeDraft((volume,), "survey"))
-    assert [c.counterpart for c in filed.conflicts] == ["SLO-CAA", "SLO-CAA"]
+    # no agreement: each side learns of the other only as another party (anonymous)
+    assert [c.counterpart for c in filed.conflicts] == [ANONYMOUS_COUNTERPART] * 2
     # the authority gets an alert on each zone the survey meets: the prohibited area and
     # the CTR of Cerklje, which covers Krško from the ground up to 3100 ft
     alerted = {
@@ -615,8 +616,8 @@ def test_an_operator_over_krsko_is_alerted_of_the_prohibited_area(
         if f.notice_id is not None and (conflicts := service.conflicts_of(authority, f.notice_id))
     }
     assert alerted == {
-        "LJP1 KRSKO (class UNC P)": [("Drone Ops", 0.0, 120.0)],
-        "Cerklje CTR (class D CTR)": [("Drone Ops", 0.0, 120.0)],
+        "LJP1 KRSKO (class UNC P)": [(ANONYMOUS_COUNTERPART, 0.0, 120.0)],
+        "Cerklje CTR (class D CTR)": [(ANONYMOUS_COUNTERPART, 0.0, 120.0)],
     }
 
 

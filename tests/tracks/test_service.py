@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from deconfliction.agreements.service import AgreementService
-from deconfliction.agreements.terms import Terms
+from deconfliction.agreements.terms import ANONYMOUS_COUNTERPART, Disclosure, Terms
 from deconfliction.clock import ManualClock
 from deconfliction.core.footprint import Footprint
 from deconfliction.core.volume import Volume4D
@@ -103,8 +103,8 @@ def test_a_conflict_opens_once_with_an_alert_per_party_telling_only_what_it_need
         bravo.id,
     )
     alerts = {a.party_id: a for a in rows(database, Alert)}
-    assert {a.counterpart for a in alerts.values()} == {"Alpha", "Bravo"}
-    assert alerts[alpha.id].counterpart == "Bravo"
+    # no agreement: anonymous, each side told only of another party
+    assert {a.counterpart for a in alerts.values()} == {ANONYMOUS_COUNTERPART}
     assert all(a.priority == "flash" for a in alerts.values())
     assert all(a.ack_deadline == clock.now() + timedelta(seconds=120) for a in alerts.values())
 
@@ -127,7 +127,9 @@ def test_a_conflict_opens_once_with_an_alert_per_party_telling_only_what_it_need
     assert where["type"] == "Point"
     assert where["coordinates"] == pytest.approx([a1.lon[0], a1.lat[0], a1.alt_m[0]], abs=1e-6)
     assert bravo_view["track"]["dcpa_m"] == pytest.approx(0.0, abs=1.0)
-    assert bravo_view["conflict"]["properties"]["counterpart"] == "Alpha"
+    assert bravo_view["conflict"]["properties"]["counterpart"] == ANONYMOUS_COUNTERPART
+    assert "Alpha" not in told_bravo.payload
+    assert "Bravo" not in told_alpha.payload
 
     entries = rows(database, JournalEntry)
     by_kind = {(e.kind, e.party) for e in entries}
@@ -289,8 +291,9 @@ def test_an_aircraft_heading_into_another_partys_notice_alerts_both(
     (conflict,) = rows(database, Conflict)
     assert (conflict.kind, conflict.b_notice_id) == ("track-volume", notice)
     alerts = {a.party_id: a for a in rows(database, Alert)}
-    assert (alerts[bravo.id].notice_id, alerts[bravo.id].counterpart) == (notice, "Alpha")
-    assert (alerts[alpha.id].notice_id, alerts[alpha.id].counterpart) == (None, "Bravo")
+    told = (notice, ANONYMOUS_COUNTERPART)
+    assert (alerts[bravo.id].notice_id, alerts[bravo.id].counterpart) == told
+    assert (alerts[alpha.id].notice_id, alerts[alpha.id].counterpart) == (None, told[1])
     told_alpha = json.loads(events(database, alpha)[0].payload)
     assert notice not in json.dumps(told_alpha)  # Bravo's notice id is Bravo's business
     entry = told_alpha["track"]
@@ -316,10 +319,10 @@ def test_a_nonconforming_aircraft_alerts_its_party_and_those_it_threatens(
     assert (nc.a_party_id, nc.b_party_id, nc.a_notice_id) == (alpha.id, alpha.id, own)
     alerts = {a.party_id: a for a in rows(database, Alert) if a.conflict_id == nc.id}
     assert (alerts[alpha.id].notice_id, alerts[bravo.id].notice_id) == (own, theirs)
-    assert alerts[bravo.id].counterpart == "Alpha"
+    assert alerts[bravo.id].counterpart == ANONYMOUS_COUNTERPART
     mine = [json.loads(e.payload) for e in events(database, alpha)]
     (leaving,) = [p for p in mine if p["kind"] == "nonconforming"]
-    assert leaving["track"]["threatens"] == ["Bravo"]
+    assert leaving["track"]["threatens"] == [ANONYMOUS_COUNTERPART]
     assert leaving["track"]["moment"] == "exit"
 
 
@@ -437,14 +440,18 @@ def test_a_restarted_engine_resolves_what_it_no_longer_holds(
 
 
 def test_live_alerts_give_each_party_its_own_view(
-    tracks: TrackService, clock: ManualClock, parties: dict[str, PartyRef]
+    tracks: TrackService, clock: ManualClock, parties: dict[str, PartyRef], database: Database
 ) -> None:
     head_on(tracks, clock, parties)
     tracks.run_tick()
     (alpha,) = tracks.alerts_of(parties["Alpha"])
     (bravo,) = tracks.alerts_of(parties["Bravo"])
-    assert (alpha.counterpart, alpha.track["aircraft"]) == ("Bravo", "AX1")
-    assert (bravo.counterpart, bravo.track["aircraft"]) == ("Alpha", "BX1")
+    assert (alpha.counterpart, alpha.track["aircraft"]) == (ANONYMOUS_COUNTERPART, "AX1")
+    assert (bravo.counterpart, bravo.track["aircraft"]) == (ANONYMOUS_COUNTERPART, "BX1")
+    AgreementService(database, clock).set("Alpha", "Bravo", Terms(disclosure=Disclosure.NAMED))
+    (alpha,) = tracks.alerts_of(parties["Alpha"])
+    (bravo,) = tracks.alerts_of(parties["Bravo"])
+    assert (alpha.counterpart, bravo.counterpart) == ("Bravo", "Alpha")
     assert alpha.conflict_id == bravo.conflict_id
     assert alpha.alert_id != bravo.alert_id
     assert tracks.alerts_of(parties["Charlie"]) == []

@@ -5,6 +5,7 @@ Without a chromium binary these tests skip, except under CI (``$CI`` set): they 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -75,6 +76,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             [sys.executable, "-m", "deconfliction", "serve", "--port", str(port), "-d", url],
             stdout=subprocess.DEVNULL,
             stderr=log,
+            # a deployment whose parties are named to each other without an agreement:
+            # the console shows counterparts by name (the default would be anonymous)
+            env={**os.environ, "DECONFLICTION_DISCLOSURE_DEFAULT": "named"},
         )
     try:
         base = f"http://127.0.0.1:{port}"

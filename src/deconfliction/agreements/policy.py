@@ -2,7 +2,7 @@
 
 Loaded once per filing inside its transaction (:meth:`FilingPolicy.load`). Between two
 parties with no agreement the service's defaults hold: its buffers, ``routine``
-priority and the default acknowledgment deadlines.
+priority, the default acknowledgment deadlines and the default disclosure.
 
 * **Footprints**: a volume larger than any of the filer's agreements allows is refused.
 * **Buffers**: the candidate search uses the largest buffers across the filer's
@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from deconfliction.agreements.service import Counterpart, counterparts
-from deconfliction.agreements.terms import AckDeadlines, Priority
+from deconfliction.agreements.terms import AckDeadlines, Disclosure, Priority
 from deconfliction.core.units import Seconds
 from deconfliction.core.volume import Buffers, Volume4D
 from deconfliction.errors import ValidationError
@@ -40,6 +40,7 @@ class FilingPolicy:
     counterparts: Mapping[int, Counterpart]
     default_buffers: Buffers
     default_deadlines: AckDeadlines
+    default_disclosure: Disclosure = Disclosure.ANONYMOUS
 
     @classmethod
     def load(
@@ -48,8 +49,15 @@ class FilingPolicy:
         party: PartyRef,
         default_buffers: Buffers,
         default_deadlines: AckDeadlines,
+        default_disclosure: Disclosure = Disclosure.ANONYMOUS,
     ) -> FilingPolicy:
-        return cls(party, counterparts(session, party.id), default_buffers, default_deadlines)
+        found = counterparts(session, party.id)
+        return cls(party, found, default_buffers, default_deadlines, default_disclosure)
+
+    def disclosure(self, party_id: int) -> Disclosure:
+        """What the filer and ``party_id`` learn of each other's conflicts."""
+        c = self.counterparts.get(party_id)
+        return self.default_disclosure if c is None else c.terms.disclosure
 
     def check_footprints(self, volumes: tuple[Volume4D, ...]) -> None:
         """Refuse a volume whose footprint is larger than an agreement allows."""

@@ -32,8 +32,10 @@ from deconfliction.errors import ValidationError
 from deconfliction.tactical.params import DetectionParams
 
 __all__ = [
+    "ANONYMOUS_COUNTERPART",
     "DEFAULT_ACK_DEADLINES_S",
     "AckDeadlines",
+    "Disclosure",
     "Priority",
     "Terms",
     "Tier",
@@ -75,6 +77,31 @@ class Visibility(StrEnum):
 
     OVERLAP = "overlap"
     FULL = "full"
+
+
+class Disclosure(StrEnum):
+    """What each side of a pair learns of a conflict with the other (issue 12).
+
+    ``anonymous``: that its activity meets *another party's*, with the overlap and window
+    and the conflict's random id to quote, never the other's name; ``named``: also the
+    other's name; ``full``: also the notices' volumes (``visibility: full``).
+    """
+
+    ANONYMOUS = "anonymous"
+    NAMED = "named"
+    FULL = "full"
+
+    @classmethod
+    def parse(cls, value: object, where: str = "disclosure") -> Disclosure:
+        try:
+            return cls(str(value))
+        except ValueError:
+            known = ", ".join(d.value for d in cls)
+            raise ValidationError(f"{where} {value!r} is not one of: {known}") from None
+
+
+ANONYMOUS_COUNTERPART = "(another party)"
+"""The counterpart an ``anonymous`` side is told of: no party name can start with "("."""
 
 
 def _number(value: object, where: str, unit: str, *, positive: bool) -> float:
@@ -200,6 +227,7 @@ _KEYS = (
     "visibility",
     "notice_horizon_s",
     "notice_max_duration_s",
+    "disclosure",
 )
 
 
@@ -225,6 +253,9 @@ class Terms:
     * ``notice_horizon_s``, ``notice_max_duration_s`` — widen, for notices of either
       party, how far ahead a notice may end and how long its window may be (``None``:
       each party's own limits, see :mod:`deconfliction.limits`).
+    * ``disclosure`` — ``anonymous``, ``named`` (the default within an agreement) or
+      ``full`` (:class:`Disclosure`); ``full`` and ``visibility: full`` are one setting,
+      and an ``anonymous`` pair cannot require acknowledgment of notices it is not shown.
     """
 
     min_lead_time_s: Seconds = 0.0
@@ -238,6 +269,7 @@ class Terms:
     visibility: Visibility = Visibility.OVERLAP
     notice_horizon_s: Seconds | None = None
     notice_max_duration_s: Seconds | None = None
+    disclosure: Disclosure = Disclosure.NAMED
 
     def __post_init__(self) -> None:
         for name in ("notice_horizon_s", "notice_max_duration_s"):
@@ -260,11 +292,33 @@ class Terms:
             raise ValidationError(
                 f"visibility {self.visibility!r} is not one of: {known}"
             ) from None
+        disclosure = Disclosure.parse(self.disclosure)
+        if self.visibility == Visibility.FULL:
+            if disclosure == Disclosure.ANONYMOUS:
+                raise ValidationError(
+                    "disclosure 'anonymous' contradicts visibility 'full'; drop one of them"
+                )
+            disclosure = Disclosure.FULL
+        object.__setattr__(self, "disclosure", disclosure)
+        if disclosure == Disclosure.FULL:
+            object.__setattr__(self, "visibility", Visibility.FULL)
+        if disclosure == Disclosure.ANONYMOUS and self.activation_requires_acknowledgment:
+            raise ValidationError(
+                "activation_requires_acknowledgment needs disclosure 'named' or 'full': an "
+                "anonymous counterpart is not shown the notices it would acknowledge"
+            )
 
     @classmethod
     def from_json(cls, value: object) -> Terms:
         """Terms from their JSON object; errors name the key at fault (``terms.<key>``)."""
         data = _object(value, "terms", _KEYS)
+        if {"visibility", "disclosure"} <= set(data) and (data["visibility"] == "full") != (
+            data["disclosure"] == "full"
+        ):
+            raise ValidationError(
+                f"terms.disclosure {data['disclosure']!r} contradicts terms.visibility "
+                f"{data['visibility']!r}; 'full' is both or neither (or give only disclosure)"
+            )
         kwargs: dict[str, Any] = {
             name: data[name]
             for name in (
@@ -275,6 +329,7 @@ class Terms:
                 "visibility",
                 "notice_horizon_s",
                 "notice_max_duration_s",
+                "disclosure",
             )
             if name in data
         }
@@ -323,4 +378,5 @@ class Terms:
             "visibility": self.visibility.value,
             "notice_horizon_s": self.notice_horizon_s,
             "notice_max_duration_s": self.notice_max_duration_s,
+            "disclosure": self.disclosure.value,
         }

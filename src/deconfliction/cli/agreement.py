@@ -111,6 +111,9 @@ def set_agreement(
     notice_max_duration_s: float | None = typer.Option(
         None, help="The longest window of a notice of either party, s (widens their limits)."
     ),
+    disclosure: str | None = typer.Option(
+        None, help="anonymous, named (default) or full: what each side learns of the other."
+    ),
     ack_deadline: list[str] = typer.Option(
         [], help="PRIORITY=SECONDS (routine, urgent, flash); repeat for each."
     ),
@@ -130,6 +133,14 @@ def set_agreement(
         else:
             current = service.get(first, second)
             base = (Terms() if current is None else current.terms).to_json()
+        # visibility full and disclosure full are one setting: one flag moves both
+        if disclosure is not None and visibility is None:
+            visibility = "full" if disclosure == "full" else "overlap"
+        elif visibility is not None and disclosure is None:
+            if visibility == "full":
+                disclosure = "full"
+            elif base.get("disclosure") == "full":
+                disclosure = "named"
         terms = terms_from(
             base,
             {
@@ -149,6 +160,7 @@ def set_agreement(
                 "visibility": visibility,
                 "notice_horizon_s": notice_horizon_s,
                 "notice_max_duration_s": notice_max_duration_s,
+                "disclosure": disclosure,
                 "ack_deadline_s": dict(_ack_deadline(a) for a in ack_deadline) or None,
                 "ladder": [parse_tier(t) for t in tier] or None,
             },
@@ -162,7 +174,7 @@ def list_agreements(database: str | None = DATABASE_OPTION) -> None:
     """List every agreement and its main terms."""
     with errors_as_exit(), _agreements(database) as service:
         views = service.all()
-    table = Table("parties", "version", "min lead", "ack", "approval", "visibility", "ladder")
+    table = Table("parties", "version", "min lead", "ack", "approval", "disclosure", "ladder")
     for view in views:
         t = view.terms
         table.add_row(
@@ -171,7 +183,7 @@ def list_agreements(database: str | None = DATABASE_OPTION) -> None:
             f"{t.min_lead_time_s / 60:g} min",
             "yes" if t.activation_requires_acknowledgment else "no",
             "yes" if t.authority_approval_required else "no",
-            t.visibility.value,
+            t.disclosure.value,
             " → ".join(f"{tier.name} ({tier.deadline_s:g} s)" for tier in t.ladder) or "-",
         )
     console.print(table)

@@ -22,6 +22,8 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
+from deconfliction.agreements.service import AgreementService
+from deconfliction.agreements.terms import Disclosure, Terms
 from deconfliction.cli.context import console
 from deconfliction.cli.serve import running_server
 from deconfliction.clock import SystemClock
@@ -253,11 +255,17 @@ def demo(
             ("Coastal ANSP", "authority"),
         ):
             tokens[name] = registry.add(name, role)[1]
+        # The authority is named to both task forces; the task forces, with no agreement
+        # between them, learn of each other only as another party (anonymous).
+        agreements = AgreementService(db, SystemClock())
+        for operator in ("Northern Air Group", "Southern Task Force"):
+            agreements.set("Coastal ANSP", operator, Terms(disclosure=Disclosure.NAMED))
         console.print(
             Panel.fit(
                 "Three parties share the airspace off the Levant coast. Each files its plans;\n"
                 "the service finds where they meet in space AND time and tells each side\n"
-                "only the overlap and the counterpart's name, never the whole plan.",
+                "only the overlap, never the whole plan; the counterpart's name only where\n"
+                "their agreement discloses it (the two task forces have none: anonymous).",
                 title="Deconfliction demo",
             )
         )

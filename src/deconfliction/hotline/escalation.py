@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deconfliction.agreements.service import terms_between
-from deconfliction.agreements.terms import Tier
+from deconfliction.agreements.terms import ANONYMOUS_COUNTERPART, Tier
 from deconfliction.clock import Clock
 from deconfliction.delivery.outbox import publish
 from deconfliction.journal.chain import append, lock_head
@@ -123,25 +123,28 @@ class Escalation:
         ladder: Sequence[Tier] = () if terms is None else terms.ladder
         query = select(Party.id, Party.name).where(Party.id.in_((owner_id, other_id)))
         names = dict(session.execute(query).all())
+        owner, other = names[owner_id], names[other_id]
+        if getattr(item, "counterpart", None) == ANONYMOUS_COUNTERPART:
+            other = ANONYMOUS_COUNTERPART  # an anonymous alert: its owner never learns who
         climbed = 0
         assert item.ack_deadline is not None
         while item.ack_deadline <= now:
             missed = item.ack_deadline
             if item.escalation_tier >= len(ladder):
                 item.escalation_state = EscalationState.UNACKNOWLEDGED.value
-                payload = {
-                    **about,
-                    **_payload(kind, item, names[owner_id], names[other_id], missed),
-                }
-                self._record(session, kind, "unacknowledged", item, names[owner_id], payload, now)
+                payload = {**about, **_payload(kind, item, owner, other, missed)}
+                self._record(session, kind, "unacknowledged", item, owner, payload, now)
                 for party_id in sorted({owner_id, other_id}):
+                    told = payload
+                    if party_id != owner_id and other == ANONYMOUS_COUNTERPART:
+                        told = {**payload, "party": other, "counterpart": names[party_id]}
                     publish(
                         session,
                         party_id=party_id,
                         kind=f"{kind}.unacknowledged",
                         at=now,
                         item_id=item.id,
-                        payload=payload,
+                        payload=told,
                     )
                 return climbed, 1, 0
             tier = ladder[item.escalation_tier]
@@ -150,12 +153,12 @@ class Escalation:
             item.ack_deadline = missed + timedelta(seconds=tier.deadline_s)
             payload = {
                 **about,
-                **_payload(kind, item, names[owner_id], names[other_id], missed),
+                **_payload(kind, item, owner, other, missed),
                 "tier_name": tier.name,
                 "contacts": list(tier.contacts),
                 "ack_deadline": item.ack_deadline.isoformat(),
             }
-            self._record(session, kind, "escalated", item, names[owner_id], payload, now)
+            self._record(session, kind, "escalated", item, owner, payload, now)
             publish(
                 session,
                 party_id=owner_id,

@@ -27,7 +27,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from deconfliction.agreements.policy import FilingPolicy
-from deconfliction.agreements.terms import Visibility
+from deconfliction.agreements.terms import ANONYMOUS_COUNTERPART, Disclosure, Visibility
 from deconfliction.alerts import NewAlert, alert_event, conflict_view
 from deconfliction.clock import Clock
 from deconfliction.core.outline import geojson, told_outline
@@ -394,7 +394,13 @@ class NoticeService:
         )
 
     def _policy(self, session: Session, party: PartyRef) -> FilingPolicy:
-        return FilingPolicy.load(session, party, self._buffers, self._settings.ack_deadlines)
+        return FilingPolicy.load(
+            session,
+            party,
+            self._buffers,
+            self._settings.ack_deadlines,
+            self._settings.disclosure,
+        )
 
     @staticmethod
     def _needed(policy: FilingPolicy, met: set[int]) -> set[tuple[int, ApprovalKind]]:
@@ -460,7 +466,7 @@ class NoticeService:
         conflicts: list[dict[str, Any]] = []
         alerts: list[NewAlert] = []
         views: list[ConflictView] = []  # the filer's side of each
-        entries: list[tuple[str, str, str, dict[str, Any]]] = []  # kind, party, subject, payload
+        entries: list[tuple[str, str | None, str, dict[str, Any]]] = []  # kind, party, ...
         for position, match in met:
             other, o = match.row.party_id, match.overlap
             priority = policy.priority(other, notice.lead_time_s)
@@ -497,21 +503,26 @@ class NoticeService:
                 "start": o.start.isoformat(),
                 "end": o.end.isoformat(),
             }
+            anonymous = policy.disclosure(other) == Disclosure.ANONYMOUS
             entries.append(
                 (
                     "conflict.detected",
-                    party.name,
+                    # anonymous: in no party's export (the filer's would name the other)
+                    None if anonymous else party.name,
                     conflict_id,
                     {
                         **summary,
                         "parties": [party.name, names[other]],
                         "notices": [notice.id, match.row.notice_id],
+                        "disclosure": policy.disclosure(other).value,
                     },
                 )
             )
+            told_other = ANONYMOUS_COUNTERPART if anonymous else names[other]
+            told_filer = ANONYMOUS_COUNTERPART if anonymous else party.name
             sides = (
-                (party.id, party.name, names[other], notice.id, position),
-                (other, names[other], party.name, match.row.notice_id, match.row.position),
+                (party.id, party.name, told_other, notice.id, position),
+                (other, names[other], told_filer, match.row.notice_id, match.row.position),
             )
             for party_id, name, counterpart, own_notice, own_position in sides:
                 alert = NewAlert(
@@ -546,6 +557,7 @@ class NoticeService:
                             **summary,
                             "alert": alert.id,
                             "counterpart": counterpart,
+                            "disclosure": policy.disclosure(other).value,
                             "notice": own_notice,
                             "priority": priority.value,
                             "ack_deadline": deadline.isoformat(),
@@ -571,6 +583,8 @@ class NoticeService:
         """Deliver a filed or modified notice to each of the filer's agreement
         counterparts, as much of it as their agreement shows."""
         for party_id, c in sorted(policy.counterparts.items()):
+            if c.terms.disclosure == Disclosure.ANONYMOUS:
+                continue  # told only of conflicts, never of the filer's notices
             short = policy.is_short(party_id, notice.lead_time_s)
             payload: dict[str, Any] = {
                 "notice": notice.id,

@@ -40,8 +40,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from deconfliction.agreements.service import ack_deadline
-from deconfliction.agreements.terms import AckDeadlines, Priority
+from deconfliction.agreements.service import ack_deadline, terms_between
+from deconfliction.agreements.terms import ANONYMOUS_COUNTERPART, AckDeadlines, Disclosure, Priority
 from deconfliction.alerts import alert_document, alert_view
 from deconfliction.delivery.outbox import publish
 from deconfliction.journal.chain import append
@@ -80,13 +80,40 @@ _MOMENT = {TRACK_TRACK: "closest-approach", NONCONFORMING: "exit"}
 
 class Deadlines:
     """When a tactical alert made now must be acknowledged, per (party, counterpart): the
-    ``flash`` deadline of their agreement, or ``defaults``; read once per pair."""
+    ``flash`` deadline of their agreement, or ``defaults``; read once per pair. And what
+    each party is told of the others' names (:meth:`told`): their agreement's disclosure,
+    or ``disclosure``."""
 
-    def __init__(self, session: Session, defaults: AckDeadlines, now: datetime) -> None:
+    def __init__(
+        self,
+        session: Session,
+        defaults: AckDeadlines,
+        now: datetime,
+        disclosure: Disclosure = Disclosure.ANONYMOUS,
+    ) -> None:
         self._session = session
         self._defaults = defaults
         self._now = now
+        self._disclosure = disclosure
         self._known: dict[tuple[int, int], datetime] = {}
+        self._levels: dict[tuple[int, int], Disclosure] = {}
+
+    def level(self, party: int, counterpart: int) -> Disclosure:
+        """The disclosure between two parties (a party is always named to itself)."""
+        if party == counterpart:
+            return Disclosure.NAMED
+        key = (min(party, counterpart), max(party, counterpart))
+        if key not in self._levels:
+            terms = terms_between(self._session, party, counterpart)
+            self._levels[key] = self._disclosure if terms is None else terms.disclosure
+        return self._levels[key]
+
+    def told(self, names: Mapping[int, str], party: int) -> dict[int, str]:
+        """``names`` as ``party`` may see them: those it meets anonymously masked."""
+        return {
+            pid: ANONYMOUS_COUNTERPART if self.level(party, pid) == Disclosure.ANONYMOUS else name
+            for pid, name in names.items()
+        }
 
     def __call__(self, party: int, counterpart: int) -> datetime:
         key = (party, counterpart)
@@ -157,12 +184,14 @@ def track_detail(finding: Finding, side: Side, names: Mapping[int, str]) -> dict
 
 def _cluster_detail(crowd: Crowd, side: Side, names: Mapping[int, str]) -> dict[str, Any]:
     own, other = crowd.counts[side.party], crowd.counts[side.counterpart]
+    name = names[side.counterpart]
+    whose = "another party's" if name == ANONYMOUS_COUNTERPART else f"{name}'s"
     return {
         "own": own,
         "other": other,
         "radius_m": crowd.radius_m,
         "summary": f"{own} aircraft of yours within {crowd.radius_m:,.0f} m of {other} "
-        f"aircraft of {names[side.counterpart]}'s",
+        f"aircraft of {whose}",
     }
 
 
@@ -198,6 +227,7 @@ def _new_alert(
     deadlines: Deadlines,
     now: datetime,
 ) -> Alert:
+    shown = deadlines.told(names, side.party)
     alert = Alert(
         id=new_id("alt"),
         party_id=side.party,
@@ -205,7 +235,7 @@ def _new_alert(
         kind=finding.kind,
         state="open",
         priority=PRIORITY.value,
-        counterpart=names[side.counterpart],
+        counterpart=shown[side.counterpart],
         notice_id=side.notice,
         position=None,
         created_at=now,
@@ -215,7 +245,7 @@ def _new_alert(
     )
     _set_prediction(alert, finding, side)
     session.add(alert)
-    detail = track_detail(finding, side, names)
+    detail = track_detail(finding, side, shown)
     publish(
         session,
         party_id=side.party,
@@ -236,6 +266,7 @@ def _new_alert(
             "conflict": conflict.id,
             "kind": finding.kind,
             "counterpart": alert.counterpart,
+            "disclosure": deadlines.level(side.party, side.counterpart).value,
             "notice": side.notice,
             "priority": PRIORITY.value,
             "ack_deadline": alert.ack_deadline.isoformat(),
@@ -321,7 +352,7 @@ def update_conflict(
         alert = session.get(Alert, alert_id)
         assert alert is not None
         _set_prediction(alert, finding, side)
-        detail = track_detail(finding, side, names)
+        detail = track_detail(finding, side, deadlines.told(names, side.party))
         publish(
             session,
             party_id=side.party,

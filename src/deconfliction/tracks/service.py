@@ -361,15 +361,18 @@ class TrackService:
         concerned = {s.party for c, _ in mine for s in c.latest.sides}
         with self._db.read() as session:
             names = party_names(session, concerned | {side.counterpart for _, side in mine})
+            told = Deadlines(
+                session, self._settings.ack_deadlines, self._clock.now(), self._settings.disclosure
+            ).told(names, party.id)
         found = [
             LiveAlert(
                 conflict.alerts[side.party],
                 conflict.conflict_id,
                 conflict.latest.kind,
-                names[side.counterpart],
+                told[side.counterpart],
                 side.notice,
                 side.point,
-                track_detail(conflict.latest, side, names),
+                track_detail(conflict.latest, side, told),
             )
             for conflict, side in mine
         ]
@@ -487,7 +490,9 @@ class TrackService:
         written: list[Write] = []
         with self._db.transaction() as session:
             lock_head(session)
-            deadlines = Deadlines(session, self._settings.ack_deadlines, now)
+            deadlines = Deadlines(
+                session, self._settings.ack_deadlines, now, self._settings.disclosure
+            )
             names = party_names(session, order.parties(plan, allowed))
             for n, write in enumerate(allowed):
                 if n >= order.first_round and self._timer() > deadline:
