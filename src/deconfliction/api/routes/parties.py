@@ -1,19 +1,136 @@
-"""``/v1/me``: who the token belongs to."""
+"""``/v1/me``: who the token belongs to; ``/v1/parties/{name}/tokens``, ``/v1/tokens``:
+the token lifecycle, for an administrator (a party of role ``authority``).
+
+An administrator lists a party's tokens (ids and times, never values), issues one
+(optionally expiring), rotates them (a fresh token, every other revoked at once) and
+revokes one. Each is journaled. A revoked token is refused at once by this process and
+within the auth cache period by every other; the streams opened with it close (4401
+``token-revoked``).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
 
-from deconfliction.api.auth import CurrentParty
+from anyio import to_thread
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from deconfliction.api.auth import CurrentParty, services
 from deconfliction.api.body import ContractRoute
+from deconfliction.api.problems import responses
 from deconfliction.api.schemas import PartyOut
+from deconfliction.errors import PermissionDeniedError
+from deconfliction.parties import PartyRef, Role, TokenInfo
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["parties"], route_class=ContractRoute)
+
+_ADMIN = "Only an administrator (a party of role authority) manages tokens"
+_NAME = Path(min_length=1, max_length=100, description="The party's name.")
+
+
+class TokenOut(BaseModel):
+    """A token as an administrator sees it (its value is shown once, when issued)."""
+
+    id: int
+    party: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    active: bool
+
+
+class TokenIssued(BaseModel):
+    """A token just issued: ``value`` is shown this once; keep it secret."""
+
+    token: TokenOut
+    value: str
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    expires_in_s: float | None = Field(
+        None, gt=0, le=1e10, description="Seconds the token is valid (default: until revoked)."
+    )
+
+
+def _out(info: TokenInfo, request: Request) -> TokenOut:
+    now = services(request).clock.now()
+    return TokenOut(
+        id=info.id,
+        party=info.party,
+        created_at=info.created_at,
+        expires_at=info.expires_at,
+        revoked_at=info.revoked_at,
+        active=info.is_active(now),
+    )
+
+
+def _check_admin(party: PartyRef) -> None:
+    if party.role != Role.AUTHORITY:
+        raise PermissionDeniedError(
+            f"party {party.name!r} is {party.role.value}; only an administrator (a party of "
+            "role authority) manages tokens, or use 'deconfliction party token'"
+        )
 
 
 @router.get("/me")
 def me(party: CurrentParty) -> PartyOut:
     """The party this token authenticates."""
     return PartyOut(name=party.name, role=party.role.value)
+
+
+@router.get("/parties/{name}/tokens", responses=responses(403, 404, s403=_ADMIN))
+async def list_tokens(party: CurrentParty, request: Request, name: str = _NAME) -> list[TokenOut]:
+    """A party's tokens, oldest first, revoked and expired ones too."""
+    _check_admin(party)
+    infos = await to_thread.run_sync(services(request).registry.tokens, name)
+    return [_out(t, request) for t in infos]
+
+
+@router.post("/parties/{name}/tokens", status_code=201, responses=responses(403, 404, s403=_ADMIN))
+async def issue_token(
+    party: CurrentParty,
+    request: Request,
+    response: Response,
+    name: str = _NAME,
+    body: TokenIn | None = None,
+) -> TokenIssued:
+    """Issue a party a further token (journaled); its value is in this answer only."""
+    _check_admin(party)
+    expires = None if body is None else body.expires_in_s
+    info, value = await to_thread.run_sync(services(request).registry.issue_token, name, expires)
+    response.headers["Cache-Control"] = "no-store"
+    return TokenIssued(token=_out(info, request), value=value)
+
+
+@router.post(
+    "/parties/{name}/tokens/rotate", status_code=201, responses=responses(403, 404, s403=_ADMIN)
+)
+async def rotate_tokens(
+    party: CurrentParty,
+    request: Request,
+    response: Response,
+    name: str = _NAME,
+    body: TokenIn | None = None,
+) -> TokenIssued:
+    """Issue a party a fresh token and revoke every other it holds (journaled)."""
+    _check_admin(party)
+    expires = None if body is None else body.expires_in_s
+    info, value = await to_thread.run_sync(services(request).registry.rotate, name, expires)
+    response.headers["Cache-Control"] = "no-store"
+    return TokenIssued(token=_out(info, request), value=value)
+
+
+@router.delete("/tokens/{token_id}", responses=responses(403, 404, s403=_ADMIN))
+async def revoke_token(
+    party: CurrentParty,
+    request: Request,
+    token_id: int = Path(ge=1, le=2**31 - 1, description="The token's id."),
+) -> TokenOut:
+    """Revoke one token (journaled); revoking it again changes nothing."""
+    _check_admin(party)
+    info = await to_thread.run_sync(services(request).registry.revoke, token_id)
+    return _out(info, request)
