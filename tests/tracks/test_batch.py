@@ -88,6 +88,19 @@ def test_rows_that_repeat_an_id_are_refused_after_the_first() -> None:
     assert rejected == {2: "id 'a' repeats row 0", 3: "id 'a' repeats row 0"}
 
 
+def test_of_two_reports_of_one_aircraft_the_later_wins() -> None:
+    later = (NOW + timedelta(seconds=1)).isoformat()
+    batch, rejected = read(
+        [row("a", time=later, lat=47.5), row("b"), row("a"), row("a", time=later)]
+    )
+    assert batch.ids == ("a", "b")
+    assert batch.lat.tolist() == [47.5, 47.0]
+    assert rejected == {2: "id 'a' repeats row 0", 3: "id 'a' repeats row 0"}
+    batch, rejected = read([row("a"), row("a", time=later, lat=47.5)])
+    assert batch.lat.tolist() == [47.5]
+    assert rejected == {0: "id 'a' is reported again, later, in row 1"}
+
+
 def test_a_repeat_of_a_bad_first_row_is_refused_too() -> None:
     batch, rejected = read([row("a", lat=95.0), row("a")])
     assert len(batch) == 0

@@ -26,7 +26,7 @@ def test_the_floor_is_the_default_until_the_feed_reads_lower() -> None:
     _see(floors, 2.5, 49.0, 900.0)
     assert floors.under(np.array([2.5]), np.array([49.0])).tolist() == [0.0]
     _see(floors, 2.5, 49.0, -50.0)
-    near_and_far = floors.under(np.array([2.45, 2.75, 2.5]), np.array([49.05, 49.0, 50.0]))
+    near_and_far = floors.under(np.array([2.45, 3.1, 2.5]), np.array([49.05, 49.0, 50.0]))
     assert near_and_far.tolist() == [-80.0, 0.0, 0.0]  # this cell and the 8 around it
 
 

@@ -33,6 +33,7 @@ stamped more than ``max_ahead_s`` after ``now`` or more than ``max_age_s`` befor
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -170,25 +171,37 @@ def read_batch(
 ) -> tuple[TrackBatch, tuple[RowRejection, ...]]:
     """The good rows of ``rows`` and a rejection (index, id, reason) for every other one.
 
-    Of rows that repeat an id, the first is kept (if otherwise good) and the later ones
-    are refused. ``now`` is the service's time (aware).
+    Of rows that repeat an id, the one with the latest time is kept (if otherwise good;
+    of equal times, the first) and the others are refused. ``now`` is the service's time
+    (aware).
     """
     reasons: dict[int, list[str]] = {}
     ids: dict[int, str] = {}
-    first_of: dict[str, int] = {}
+    kept: dict[str, tuple[int, float]] = {}  # id -> (its row kept so far, that row's time)
     parsed: list[_Parsed] = []
+    displaced: set[int] = set()
     for index, row in enumerate(rows):
         if isinstance(row, Mapping) and isinstance(row.get("id"), str):
-            ids[index] = row["id"]
-            first = first_of.setdefault(row["id"], index)
-            if first != index:
-                reasons.setdefault(index, []).append(f"id {row['id']!r} repeats row {first}")
+            ident = row["id"]
+            ids[index] = ident
+            moment, _ = _time(row.get("time"))
+            at = moment.timestamp() if moment is not None else -math.inf
+            held = kept.get(ident)
+            if held is not None and at <= held[1]:
+                reasons.setdefault(index, []).append(f"id {ident!r} repeats row {held[0]}")
                 continue
+            if held is not None:  # a later report of the same aircraft wins
+                reasons.setdefault(held[0], []).append(
+                    f"id {ident!r} is reported again, later, in row {index}"
+                )
+                displaced.add(held[0])
+            kept[ident] = (index, at)
         found, why = _parse(index, row)
         if why:
             reasons.setdefault(index, []).extend(why)
         if found is not None:
             parsed.append(found)
+    parsed = [p for p in parsed if p.row not in displaced]
     columns = np.array([p.numbers for p in parsed], dtype=np.float64).reshape(-1, len(_NUMBERS))
     lat, lon, alt, gs, trk, vs = (columns[:, k] for k in range(len(_NUMBERS)))
     for r in row_rejections(

@@ -34,9 +34,10 @@ from deconfliction.tactical.state import BoolArray, FloatArray
 
 __all__ = ["CELL_DEG", "FloorMap"]
 
-CELL_DEG = 0.1
-"""Cell size of the map, degrees of latitude and longitude (about 11 km by 7 km in
-Europe): a runway and its final approach fall in one cell and its neighbours."""
+CELL_DEG = 0.25
+"""Cell size of the map, degrees of latitude and longitude (about 28 km by 18 km in
+Europe): with its neighbours, a terminal area (an airport, its approaches and the
+airports beside it) shares one floor, as it shares one pressure."""
 
 _NEIGHBOURS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
 

@@ -393,11 +393,7 @@ class TrackService:
             if resolved:
                 _log.info("resolved %d tactical conflicts left open before a restart", resolved)
             self._started = True
-        with self._registry_lock:
-            snapshot = self._registry.snapshot(
-                now.timestamp(), self._settings.track_max_age_s, self._floors.under
-            )
-            snapshot = self._without_suspects(snapshot)
+        snapshot = self.snapshot(now)
         if len(snapshot) == 0 and not self._open:
             return TickReport(now, engine_s=self._timer() - started)
         stages = self._judge(snapshot, now)
@@ -429,6 +425,15 @@ class TrackService:
             failed=tuple(stages.failed),
             shed=len(order.writes) - len(done.opened) - len(done.updated) - len(done.resolved),
         )
+
+    def snapshot(self, now: datetime) -> Snapshot:
+        """The live aircraft at ``now`` as a tick judges them: dead-reckoned, with the
+        floor under each, those whose latest state was implausible left out."""
+        with self._registry_lock:
+            snapshot = self._registry.snapshot(
+                now.timestamp(), self._settings.track_max_age_s, self._floors.under
+            )
+            return self._without_suspects(snapshot)
 
     def _without_suspects(self, snapshot: Snapshot) -> Snapshot:
         """The snapshot less the aircraft whose latest state was implausible (nothing is
