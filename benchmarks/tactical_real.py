@@ -22,8 +22,9 @@ replay did before.
 Per file it prints the alerts opened and how many involve (judged the same way for
 both runs, from the recording itself):
 
-* **below floor**: a predicted position at closest approach below the floor there (the
-  deployment's 0 m, lowered where the feed reads lower in flight: the feed's reference);
+* **below floor**: an aircraft predicted at closest approach below the floor under it
+  (the deployment's 0 m, lowered where the feed reads lower in flight: the feed's
+  reference);
 * **adjacent levels**: two level aircraft (|vs| <= 0.5 m/s) whose altitudes differ by
   at least ``H - q`` (975 ft) and less than ``H`` (1,000 ft);
 * **suspect**: an aircraft whose latest report is implausible (the gate's rule);
@@ -254,10 +255,13 @@ def _rows_of(
 def _opened(finding: Finding, judge: Judge, counts: Counts, state: TrafficState) -> None:
     counts.opened += 1
     a, b = finding.key[1], finding.key[2]
-    if any(s.point[2] < judge.floor(s.point[0], s.point[1]) - 1.0 for s in finding.sides):
-        counts.below_floor += 1
     row = {i: k for k, i in enumerate(state.ids.tolist())}
     ka, kb = row[a], row[b]
+    # sides[0] tells a's party where b will be, sides[1] b's party where a will be.
+    for k, side in ((kb, finding.sides[0]), (ka, finding.sides[1])):
+        if side.point[2] < judge.floor(float(state.lon[k]), float(state.lat[k])) - 1.0:
+            counts.below_floor += 1
+            break
     dz = abs(float(state.alt_m[ka] - state.alt_m[kb]))
     level = max(abs(float(state.vs_mps[ka])), abs(float(state.vs_mps[kb]))) <= 0.5
     if level and DEFAULT_HPZ_M - FEED_MODEL.altitude_quantum_m <= dz < DEFAULT_HPZ_M:
