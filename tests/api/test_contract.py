@@ -152,6 +152,9 @@ def test_405_allows_every_method_of_the_path(client: TestClient, alpha: str) -> 
     assert response.headers["allow"] == "GET, POST"
     item = client.patch("/v1/notices/ntc_x", headers=bearer(alpha))
     assert item.headers["allow"] == "GET, PUT"
+    undocumented = client.post("/favicon.ico")  # not in the document: Starlette's own
+    assert undocumented.status_code == 405
+    assert undocumented.headers["allow"] == "GET"
 
 
 def _operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:

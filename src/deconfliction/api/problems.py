@@ -161,8 +161,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers) if exc.headers else {}
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no such route: {request.method} {request.url.path}; see /docs"
-    if exc.status_code == 405:
-        allowed = _allowed_methods(request)
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
         headers["Allow"] = ", ".join(allowed)
         detail = f"{request.url.path} takes {', '.join(allowed)}, not {request.method}"
     return problem(
@@ -176,7 +175,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _allowed_methods(request: Request) -> list[str]:
     """Every method the OpenAPI document gives the request's path (Starlette's 405
-    names the first matching route's only)."""
+    names the first matching route's only); none for a path it does not document,
+    whose 405 keeps Starlette's ``Allow``."""
     paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
     for template, item in paths.items():
         pattern = "[^/]+".join(re.escape(part) for part in _PARAMETER.split(template))
