@@ -24,7 +24,7 @@ from deconfliction.jsontext import RawJSON
 from deconfliction.notices.model import AlertView, ConflictView, EscalationState
 from deconfliction.parties import PartyRef
 from deconfliction.store.database import Database
-from deconfliction.store.schema import Alert
+from deconfliction.store.schema import Alert, Conflict, Party
 
 __all__ = [
     "ALERT_STATES",
@@ -36,6 +36,9 @@ __all__ = [
     "alert_view",
     "conflict_document",
     "conflict_view",
+    "disclose_exact",
+    "disclose_when_both_acknowledged",
+    "is_coarse",
     "publish_alert",
 ]
 
@@ -162,6 +165,54 @@ def alert_view(alert: AlertLike, geometry: dict[str, Any] | None = None) -> Aler
     )
 
 
+def is_coarse(alert: Alert, conflict: Conflict) -> bool:
+    """Whether ``alert`` tells less than its conflict: coarse cells or band."""
+    return (alert.geometry, alert.lower_m, alert.upper_m) != (
+        conflict.geometry,
+        conflict.lower_m,
+        conflict.upper_m,
+    )
+
+
+def disclose_exact(
+    session: Session, alert: Alert, conflict: Conflict, why: str, now: datetime
+) -> None:
+    """Tell ``alert``'s party the exact intersection, and journal that it was told."""
+    alert.geometry = conflict.geometry
+    alert.lower_m, alert.upper_m = conflict.lower_m, conflict.upper_m
+    publish_alert(session, alert, "alert.disclosed", now)
+    name = session.scalars(select(Party.name).where(Party.id == alert.party_id)).one()
+    append(
+        session,
+        at=now,
+        kind="alert.disclosed",
+        party=name,
+        subject=alert.id,
+        payload={
+            "alert": alert.id,
+            "conflict": conflict.id,
+            "level": "exact",
+            "why": why,
+            "geometry": json.loads(conflict.geometry),
+            "lower_m": conflict.lower_m,
+            "upper_m": conflict.upper_m,
+        },
+    )
+
+
+def disclose_when_both_acknowledged(session: Session, alert: Alert, now: datetime) -> None:
+    """Once both sides of ``alert``'s conflict acknowledged, disclose it to both."""
+    conflict = session.get(Conflict, alert.conflict_id)
+    assert conflict is not None
+    if conflict.kind != "notice-notice" or not is_coarse(alert, conflict):
+        return
+    sides = list(session.scalars(select(Alert).where(Alert.conflict_id == conflict.id)))
+    if all(a.acknowledged_at is not None for a in sides):
+        for side in sorted(sides, key=lambda a: a.id):
+            if is_coarse(side, conflict):
+                disclose_exact(session, side, conflict, "acknowledged", now)
+
+
 class AlertService:
     """A party's alerts: only its own, never another party's."""
 
@@ -215,6 +266,7 @@ class AlertService:
                     },
                 )
                 issue_receipt(session, party, "alert", alert.id, "acknowledged", now, entry=entry)
+                disclose_when_both_acknowledged(session, alert, now)
             return alert_view(alert)
 
     @staticmethod

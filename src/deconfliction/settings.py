@@ -102,6 +102,14 @@ class Settings:
     disclosure_default: str = "anonymous"
     """What each side of a pair with no agreement learns of their conflicts: anonymous
     (the overlap and window, never the other's name), named or full."""
+    disclosure_exact_after_s: float = 0.0
+    """Progressive disclosure between parties with no agreement (and agreements that do
+    not say): seconds before a conflict's overlap starts when it is told exactly; until
+    then only coarse cells and band. 0: exact at once."""
+    disclosure_h3_level: int = 6
+    """The H3 level of the coarse cells told before the exact disclosure (6: ~36 km²)."""
+    disclosure_band_ft: float = 1000.0
+    """The coarse band is rounded out to blocks of this many feet (flight levels)."""
     # Issue 12: transparency log
     journal_checkpoint_s: float = 60.0
     """Seconds between scheduled checkpoints of the journal's Merkle tree (made only when

@@ -41,6 +41,7 @@ class FilingPolicy:
     default_buffers: Buffers
     default_deadlines: AckDeadlines
     default_disclosure: Disclosure = Disclosure.ANONYMOUS
+    default_exact_after_s: Seconds = 0.0
 
     @classmethod
     def load(
@@ -50,9 +51,25 @@ class FilingPolicy:
         default_buffers: Buffers,
         default_deadlines: AckDeadlines,
         default_disclosure: Disclosure = Disclosure.ANONYMOUS,
+        default_exact_after_s: Seconds = 0.0,
     ) -> FilingPolicy:
         found = counterparts(session, party.id)
-        return cls(party, found, default_buffers, default_deadlines, default_disclosure)
+        return cls(
+            party,
+            found,
+            default_buffers,
+            default_deadlines,
+            default_disclosure,
+            default_exact_after_s,
+        )
+
+    def exact_after(self, party_id: int) -> Seconds:
+        """How long before a conflict with ``party_id`` starts it is told exactly (0:
+        at once); before that, coarsely."""
+        c = self.counterparts.get(party_id)
+        if c is None or c.terms.exact_after_s is None:
+            return self.default_exact_after_s
+        return c.terms.exact_after_s
 
     def disclosure(self, party_id: int) -> Disclosure:
         """What the filer and ``party_id`` learn of each other's conflicts."""

@@ -228,6 +228,7 @@ _KEYS = (
     "notice_horizon_s",
     "notice_max_duration_s",
     "disclosure",
+    "exact_after_s",
 )
 
 
@@ -256,6 +257,10 @@ class Terms:
     * ``disclosure`` — ``anonymous``, ``named`` (the default within an agreement) or
       ``full`` (:class:`Disclosure`); ``full`` and ``visibility: full`` are one setting,
       and an ``anonymous`` pair cannot require acknowledgment of notices it is not shown.
+    * ``exact_after_s`` — progressive disclosure: until this long before a conflict's
+      overlap starts, each side is told only coarse cells and a rounded band, the exact
+      intersection at that time or once both acknowledged (``None``: the deployment's
+      ``disclosure_exact_after_s``; 0: exact at once), see :mod:`deconfliction.disclosure`.
     """
 
     min_lead_time_s: Seconds = 0.0
@@ -270,12 +275,16 @@ class Terms:
     notice_horizon_s: Seconds | None = None
     notice_max_duration_s: Seconds | None = None
     disclosure: Disclosure = Disclosure.NAMED
+    exact_after_s: Seconds | None = None
 
     def __post_init__(self) -> None:
         for name in ("notice_horizon_s", "notice_max_duration_s"):
             if getattr(self, name) is not None:
                 value = _number(getattr(self, name), name, "seconds", positive=True)
                 object.__setattr__(self, name, value)
+        if self.exact_after_s is not None:
+            after = _number(self.exact_after_s, "exact_after_s", "seconds", positive=False)
+            object.__setattr__(self, "exact_after_s", after)
         lead = _number(self.min_lead_time_s, "min_lead_time_s", "seconds", positive=False)
         object.__setattr__(self, "min_lead_time_s", lead)
         area = _number(self.max_footprint_area_m2, "max_footprint_area_m2", "m²", positive=True)
@@ -330,6 +339,7 @@ class Terms:
                 "notice_horizon_s",
                 "notice_max_duration_s",
                 "disclosure",
+                "exact_after_s",
             )
             if name in data
         }
@@ -379,4 +389,5 @@ class Terms:
             "notice_horizon_s": self.notice_horizon_s,
             "notice_max_duration_s": self.notice_max_duration_s,
             "disclosure": self.disclosure.value,
+            "exact_after_s": self.exact_after_s,
         }

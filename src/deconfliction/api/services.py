@@ -12,6 +12,7 @@ from deconfliction.bus import Bus, bus_for
 from deconfliction.clock import Clock
 from deconfliction.delivery.outbox import PUBLISHED_KEY
 from deconfliction.delivery.stream import AckBatcher, Deliveries, EventCache, GroupCommit
+from deconfliction.disclosure import Disclosures
 from deconfliction.f3548.dss import Dss
 from deconfliction.f3548.enrolment import UssAuth
 from deconfliction.f3548.routes import F3548
@@ -53,6 +54,7 @@ class Services:
     agreements: AgreementService
     lifecycle: NoticeLifecycle
     escalation: Escalation
+    disclosures: Disclosures
     stats: StatsService
     tracks: TrackService
     f3548: F3548
@@ -91,6 +93,7 @@ class Services:
             agreements=AgreementService(db, clock),
             lifecycle=NoticeLifecycle(db, clock),
             escalation=Escalation(db, clock),
+            disclosures=Disclosures(db, clock, settings.disclosure_exact_after_s),
             stats=StatsService(db),
             tracks=TrackService(db, clock, settings, limits=limits),
             f3548=F3548(
@@ -110,5 +113,6 @@ class Services:
         idempotency keys past their time, then the journal's checkpoint when due."""
         self.lifecycle.run_once(now)
         self.escalation.run_once(now)
+        self.disclosures.run_once(now)
         forget_expired(self.db, now - timedelta(seconds=self.settings.idempotency_ttl_s))
         self.log.run_once(now, self.settings.journal_checkpoint_s)

@@ -114,6 +114,9 @@ def set_agreement(
     disclosure: str | None = typer.Option(
         None, help="anonymous, named (default) or full: what each side learns of the other."
     ),
+    exact_after_s: float | None = typer.Option(
+        None, help="Coarse cells until this long before a conflict starts, then exact, s."
+    ),
     ack_deadline: list[str] = typer.Option(
         [], help="PRIORITY=SECONDS (routine, urgent, flash); repeat for each."
     ),
@@ -161,6 +164,7 @@ def set_agreement(
                 "notice_horizon_s": notice_horizon_s,
                 "notice_max_duration_s": notice_max_duration_s,
                 "disclosure": disclosure,
+                "exact_after_s": exact_after_s,
                 "ack_deadline_s": dict(_ack_deadline(a) for a in ack_deadline) or None,
                 "ladder": [parse_tier(t) for t in tier] or None,
             },

@@ -20,7 +20,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -33,6 +33,7 @@ from deconfliction.clock import Clock
 from deconfliction.core.outline import geojson, told_outline
 from deconfliction.core.volume import Buffers, Volume4D
 from deconfliction.delivery.outbox import publish, publish_many
+from deconfliction.disclosure import Coarsening
 from deconfliction.errors import (
     InvalidStateError,
     NotFoundError,
@@ -135,6 +136,7 @@ class NoticeService:
         self._clock = clock
         self._settings = settings
         self._buffers = buffers or Buffers()
+        self._coarsening = Coarsening(settings.disclosure_h3_level, settings.disclosure_band_ft)
         self._limits = limits or PartyLimits(db, clock, settings)
 
     # -- filing -------------------------------------------------------------------------
@@ -400,6 +402,7 @@ class NoticeService:
             self._buffers,
             self._settings.ack_deadlines,
             self._settings.disclosure,
+            self._settings.disclosure_exact_after_s,
         )
 
     @staticmethod
@@ -504,11 +507,27 @@ class NoticeService:
                 "end": o.end.isoformat(),
             }
             anonymous = policy.disclosure(other) == Disclosure.ANONYMOUS
+            exact_after = policy.exact_after(other)
+            coarse = exact_after > 0 and (o.start - now).total_seconds() > exact_after
+            shown, shown_text, shown_summary = geometry, text, summary
+            lower_m, upper_m = o.lower_m, o.upper_m
+            if coarse:  # progressive: cells and flight-level blocks until the threshold
+                shown = self._coarsening.geometry(o.footprint)
+                shown_text = canonical_json(shown)
+                lower_m, upper_m = self._coarsening.band(o.lower_m, o.upper_m)
+                shown_summary = {
+                    **summary,
+                    "geometry": RawJSON(shown_text),
+                    "lower_m": lower_m,
+                    "upper_m": upper_m,
+                    "exact_at": (o.start - timedelta(seconds=exact_after)).isoformat(),
+                }
             entries.append(
                 (
                     "conflict.detected",
-                    # anonymous: in no party's export (the filer's would name the other)
-                    None if anonymous else party.name,
+                    # anonymous: in no party's export (the filer's would name the other);
+                    # coarse: nor the exact intersection, before its disclosure
+                    None if anonymous or coarse else party.name,
                     conflict_id,
                     {
                         **summary,
@@ -535,9 +554,9 @@ class NoticeService:
                     counterpart=counterpart,
                     notice_id=own_notice,
                     position=own_position,
-                    geometry=text,
-                    lower_m=o.lower_m,
-                    upper_m=o.upper_m,
+                    geometry=shown_text,
+                    lower_m=lower_m,
+                    upper_m=upper_m,
                     start_at=o.start,
                     end_at=o.end,
                     created_at=now,
@@ -547,17 +566,18 @@ class NoticeService:
                 )
                 alerts.append(alert)
                 if party_id == party.id:
-                    views.append(conflict_view(alert, geometry))
+                    views.append(conflict_view(alert, shown))
                 entries.append(
                     (
                         "alert.created",
                         name,
                         alert.id,
                         {
-                            **summary,
+                            **shown_summary,
                             "alert": alert.id,
                             "counterpart": counterpart,
                             "disclosure": policy.disclosure(other).value,
+                            "detail": "coarse" if coarse else "exact",
                             "notice": own_notice,
                             "priority": priority.value,
                             "ack_deadline": deadline.isoformat(),
