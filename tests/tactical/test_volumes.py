@@ -310,6 +310,14 @@ def _first_sample(flags: Sequence[bool]) -> float:
     return next((float(t) for t, f in zip(_SAMPLES, flags, strict=True) if f), math.inf)
 
 
+def _grazes_at_start(state: TrafficState, k: int, volume: Volume4D) -> bool:
+    """Whether aircraft ``k`` starts so close to a limit of the band, heading out, that it
+    leaves it within ``_AFTER``: a touch sampling cannot see (hypothesis found 3e-232 m
+    above a 0 m floor, descending), which the engine may call an instant in or out."""
+    alt, vs = float(state.alt_m[k]), float(state.vs_mps[k])
+    return 0.0 < alt - volume.lower_m <= -vs * _AFTER or 0.0 < volume.upper_m - alt <= vs * _AFTER
+
+
 @_SETTINGS
 @given(data=st.data(), far=st.booleans())
 def test_intrusions_agree_with_sampling(data: st.DataObject, far: bool) -> None:
@@ -326,6 +334,8 @@ def test_intrusions_agree_with_sampling(data: st.DataObject, far: bool) -> None:
         first = _first_sample([reference.holds(state, k, float(t)) for t in _SAMPLES])
         if state.party[k] == 2:
             assert k not in reported
+            continue
+        if _grazes_at_start(state, k, volume):
             continue
         tin = reported.get(k, math.inf)
         assert tin <= first + 1e-9, (k, tin, first)  # no sample inside before it

@@ -28,7 +28,7 @@ stamped more than ``max_ahead_s`` after ``now`` or more than ``max_age_s`` befor
 >>> batch.ids, [(r.row, r.reason) for r in rejected]  # doctest: +NORMALIZE_WHITESPACE
 (('a1',), [(1, 'latitude 91.0 is outside [-90, 90]'),
            (2, 'is not an object with the fields id, time, lat, lon, alt_m, gs_mps,
-               trk_deg, vs_mps (and optionally notice)')])
+               trk_deg, vs_mps (and optionally notice, on_ground)')])
 """
 
 from __future__ import annotations
