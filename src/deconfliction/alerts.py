@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deconfliction.agreements.service import check_signed
 from deconfliction.clock import Clock
 from deconfliction.delivery.outbox import EventDraft, publish_many
 from deconfliction.errors import NotFoundError, ValidationError
@@ -22,7 +23,7 @@ from deconfliction.journal.chain import append, lock_head
 from deconfliction.journal.receipts import issue_receipt
 from deconfliction.jsontext import RawJSON
 from deconfliction.notices.model import AlertView, ConflictView, EscalationState
-from deconfliction.parties import PartyRef
+from deconfliction.parties import PartyRef, signed
 from deconfliction.store.database import Database
 from deconfliction.store.schema import Alert, Conflict, Party
 
@@ -247,6 +248,10 @@ class AlertService:
             lock_head(session)  # one acknowledgment wins; the escalation sees it
             alert = self._own(session, party, alert_id)
             if alert.acknowledged_at is None:
+                conflict = session.get(Conflict, alert.conflict_id)
+                if conflict is not None:
+                    other = {conflict.a_party_id, conflict.b_party_id} - {party.id}
+                    check_signed(session, party, other)
                 alert.acknowledged_at = now
                 if alert.state == "open":
                     alert.state = "acknowledged"
@@ -259,11 +264,14 @@ class AlertService:
                     kind="alert.acknowledged",
                     party=party.name,
                     subject=alert.id,
-                    payload={
-                        "alert": alert.id,
-                        "conflict": alert.conflict_id,
-                        "escalation_tier": alert.escalation_tier,
-                    },
+                    payload=signed(
+                        {
+                            "alert": alert.id,
+                            "conflict": alert.conflict_id,
+                            "escalation_tier": alert.escalation_tier,
+                        },
+                        party,
+                    ),
                 )
                 issue_receipt(session, party, "alert", alert.id, "acknowledged", now, entry=entry)
                 disclose_when_both_acknowledged(session, alert, now)

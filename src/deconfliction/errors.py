@@ -18,8 +18,10 @@ problem+json ``type``) and the HTTP status the API maps it to, in one place::
     │   ├── TooDeepError               422  too-deep
     │   └── ForbiddenCharacterError    422  forbidden-character
     ├── AuthenticationError            401  unauthenticated
-    │   └── TokenRevokedError          401  token-revoked
+    │   ├── TokenRevokedError          401  token-revoked
+    │   └── SignatureInvalidError      401  signature-invalid
     ├── PermissionDeniedError          403  forbidden
+    │   └── SignatureRequiredError     403  signature-required
     ├── NotFoundError                  404  not-found
     ├── ConflictError                  409  conflict
     │   ├── StaleVersionError          409  stale-version
@@ -58,6 +60,8 @@ __all__ = [
     "PreconditionFailedError",
     "QuotaExceededError",
     "RateLimitedError",
+    "SignatureInvalidError",
+    "SignatureRequiredError",
     "StaleVersionError",
     "TimeWindowError",
     "TokenRevokedError",
@@ -159,6 +163,20 @@ class PermissionDeniedError(DeconflictionError):
     code = "forbidden"
     status = 403
     title = "Forbidden"
+
+
+class SignatureInvalidError(AuthenticationError):
+    """A request's RFC 9421 signature does not verify (or is out of its time window)."""
+
+    code = "signature-invalid"
+    title = "Signature invalid"
+
+
+class SignatureRequiredError(PermissionDeniedError):
+    """An agreement requires this statement to be signed, and it is not."""
+
+    code = "signature-required"
+    title = "Signature required"
 
 
 class NotFoundError(DeconflictionError):

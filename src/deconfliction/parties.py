@@ -13,10 +13,11 @@ import hashlib
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -33,7 +34,7 @@ from deconfliction.journal.chain import append, lock_head
 from deconfliction.store.database import Database
 from deconfliction.store.schema import Party, Token
 
-__all__ = ["NAME_PATTERN", "PartyRef", "Registry", "Role", "hash_token"]
+__all__ = ["NAME_PATTERN", "PartyRef", "Registry", "Role", "hash_token", "signed"]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,99}$"
 """What a party name may be: 1-100 letters, digits, spaces or ._()-, not starting with
@@ -53,11 +54,19 @@ class Role(StrEnum):
 
 @dataclass(frozen=True)
 class PartyRef:
-    """An authenticated party, as the services see it."""
+    """An authenticated party, as the services see it; ``signature`` is the verified
+    RFC 9421 signature of the request it acts by (``SignedRequest.to_json()``), if signed."""
 
     id: int
     name: str
     role: Role
+    signature: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+
+
+def signed(payload: Mapping[str, Any], party: PartyRef) -> Mapping[str, Any]:
+    """A journal payload of ``party``'s statement, with its request signature when signed
+    (``"signature"``, see ``deconfliction.signatures``)."""
+    return payload if party.signature is None else {**payload, "signature": party.signature}
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,9 @@ class Settings:
     """Seconds between scheduled checkpoints of the journal's Merkle tree (made only when
     entries came since the last, and counted from the first entry for the first one);
     0 or less: only on demand."""
+    signature_window_s: float = 300.0
+    """Seconds a party's request signature (RFC 9421 ``created``) may lie before or after
+    the service's clock; older ones are refused as replays (``signature-invalid``)."""
     # Issue 10: limits. What a deployment starts from; each may be set per party
     # (``deconfliction party limits``), the notice window also per pair (agreement terms).
     max_track_body_bytes: int = 16_000_000

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from deconfliction.agreements.service import Counterpart, counterparts
+from deconfliction.agreements.service import Counterpart, counterparts, signature_required
 from deconfliction.agreements.terms import AckDeadlines, Disclosure, Priority
 from deconfliction.core.units import Seconds
 from deconfliction.core.volume import Buffers, Volume4D
@@ -75,6 +75,13 @@ class FilingPolicy:
         """What the filer and ``party_id`` learn of each other's conflicts."""
         c = self.counterparts.get(party_id)
         return self.default_disclosure if c is None else c.terms.disclosure
+
+    def check_signed(self) -> None:
+        """Refuse an unsigned filing when an agreement of the filer requires signatures."""
+        if self.party.signature is None:
+            required = [c.name for c in self.counterparts.values() if c.terms.require_signed]
+            if required:
+                raise signature_required(required)
 
     def check_footprints(self, volumes: tuple[Volume4D, ...]) -> None:
         """Refuse a volume whose footprint is larger than an agreement allows."""

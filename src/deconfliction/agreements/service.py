@@ -13,6 +13,7 @@ The functions below the service read agreements inside another service's transac
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from deconfliction.agreements.terms import AckDeadlines, Priority, Terms
 from deconfliction.clock import Clock
 from deconfliction.delivery.outbox import publish
-from deconfliction.errors import NotFoundError, ValidationError
+from deconfliction.errors import NotFoundError, SignatureRequiredError, ValidationError
 from deconfliction.journal.chain import append, lock_head
 from deconfliction.parties import PartyRef, Role
 from deconfliction.store.database import Database
@@ -36,7 +37,9 @@ __all__ = [
     "Counterpart",
     "ack_deadline",
     "agreement_document",
+    "check_signed",
     "counterparts",
+    "signature_required",
     "terms_between",
 ]
 
@@ -286,3 +289,27 @@ def _by_name(session: Session, name: str) -> Party:
     if party is None:
         raise NotFoundError(f"no party named {name!r}; list them with 'deconfliction party list'")
     return party
+
+
+def signature_required(names: Iterable[str]) -> SignatureRequiredError:
+    """The refusal of an unsigned statement toward the parties ``names``, whose
+    agreements require signatures."""
+    return SignatureRequiredError(
+        f"your agreement with {', '.join(sorted(names))} requires your filings, "
+        "acknowledgments and messages to be signed: sign the request (RFC 9421) with a "
+        "key you registered at POST /v1/parties/me/keys"
+    )
+
+
+def check_signed(session: Session, party: PartyRef, others: Iterable[int]) -> None:
+    """Refuse (``signature-required``) an unsigned statement of ``party`` toward
+    ``others`` (party ids) when one of their agreements requires signatures."""
+    if party.signature is not None:
+        return
+    required = []
+    for other in set(others):
+        terms = terms_between(session, party.id, other)
+        if terms is not None and terms.require_signed:
+            required.append(str(session.scalar(select(Party.name).where(Party.id == other))))
+    if required:
+        raise signature_required(required)

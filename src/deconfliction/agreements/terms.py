@@ -229,6 +229,7 @@ _KEYS = (
     "notice_max_duration_s",
     "disclosure",
     "exact_after_s",
+    "require_signed",
 )
 
 
@@ -261,6 +262,9 @@ class Terms:
       overlap starts, each side is told only coarse cells and a rounded band, the exact
       intersection at that time or once both acknowledged (``None``: the deployment's
       ``disclosure_exact_after_s``; 0: exact at once), see :mod:`deconfliction.disclosure`.
+    * ``require_signed`` — each party's filings, acknowledgments and hotline messages
+      toward the other must be signed with its own key (RFC 9421); unsigned ones are
+      refused (``signature-required``).
     """
 
     min_lead_time_s: Seconds = 0.0
@@ -276,6 +280,7 @@ class Terms:
     notice_max_duration_s: Seconds | None = None
     disclosure: Disclosure = Disclosure.NAMED
     exact_after_s: Seconds | None = None
+    require_signed: bool = False
 
     def __post_init__(self) -> None:
         for name in ("notice_horizon_s", "notice_max_duration_s"):
@@ -289,7 +294,11 @@ class Terms:
         object.__setattr__(self, "min_lead_time_s", lead)
         area = _number(self.max_footprint_area_m2, "max_footprint_area_m2", "m²", positive=True)
         object.__setattr__(self, "max_footprint_area_m2", area)
-        for name in ("activation_requires_acknowledgment", "authority_approval_required"):
+        for name in (
+            "activation_requires_acknowledgment",
+            "authority_approval_required",
+            "require_signed",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise ValidationError(f"{name} must be true or false, not {getattr(self, name)!r}")
         if len(self.ladder) > MAX_TIERS:
@@ -340,6 +349,7 @@ class Terms:
                 "notice_max_duration_s",
                 "disclosure",
                 "exact_after_s",
+                "require_signed",
             )
             if name in data
         }
@@ -390,4 +400,5 @@ class Terms:
             "notice_max_duration_s": self.notice_max_duration_s,
             "disclosure": self.disclosure.value,
             "exact_after_s": self.exact_after_s,
+            "require_signed": self.require_signed,
         }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from contextlib import suppress
-from typing import Annotated
+from dataclasses import replace
+from typing import Annotated, Any
 
 import anyio
 from anyio import to_thread
@@ -16,6 +17,7 @@ from deconfliction.errors import AuthenticationError
 from deconfliction.f3548.enrolment import UssAuth
 from deconfliction.f3548.tokens import looks_like_jwt
 from deconfliction.parties import PartyRef, Registry
+from deconfliction.signatures import verify_request
 
 __all__ = [
     "CurrentParty",
@@ -40,17 +42,35 @@ async def current_party(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> PartyRef:
     """The party of the request's bearer token (as the gate found it, see
-    :mod:`deconfliction.api.limits`)."""
-    party = getattr(request.state, "party", None)
-    if isinstance(party, PartyRef):
-        return party
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise AuthenticationError(
-            "this route needs 'Authorization: Bearer <token>'; ask your administrator "
-            "for your party's token"
-        )
+    :mod:`deconfliction.api.limits`); with ``Signature-Input``, the request's signature
+    must verify with one of the party's keys, and it goes with the party."""
     svc = services(request)
-    return await party_of_token(svc.registry, credentials.credentials, svc.f3548.auth)
+    party = getattr(request.state, "party", None)
+    if not isinstance(party, PartyRef):
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise AuthenticationError(
+                "this route needs 'Authorization: Bearer <token>'; ask your administrator "
+                "for your party's token"
+            )
+        party = await party_of_token(svc.registry, credentials.credentials, svc.f3548.auth)
+    if "signature-input" not in request.headers:
+        return party
+    return replace(party, signature=await _signature(svc, party, request))
+
+
+async def _signature(svc: Services, party: PartyRef, request: Request) -> dict[str, Any]:
+    """The request's RFC 9421 signature, verified with the party's live keys."""
+    keys = await to_thread.run_sync(svc.keys.live, party.id)
+    signed = verify_request(
+        request.method,
+        str(request.url),
+        request.headers.items(),
+        await request.body(),
+        keys,
+        svc.clock.now(),
+        svc.settings.signature_window_s,
+    )
+    return signed.to_json()
 
 
 async def party_of_token(registry: Registry, token: str, uss: UssAuth | None = None) -> PartyRef:

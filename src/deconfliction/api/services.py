@@ -26,6 +26,7 @@ from deconfliction.limits import PartyLimits
 from deconfliction.notices.lifecycle import NoticeLifecycle
 from deconfliction.notices.service import NoticeService
 from deconfliction.parties import Registry
+from deconfliction.party_keys import PartyKeys
 from deconfliction.settings import Settings
 from deconfliction.stats import StatsService
 from deconfliction.store.database import Database
@@ -51,6 +52,7 @@ class Services:
     messages: MessageService
     proofs: ProofService
     log: TransparencyLog
+    keys: PartyKeys
     agreements: AgreementService
     lifecycle: NoticeLifecycle
     escalation: Escalation
@@ -90,6 +92,7 @@ class Services:
             messages=MessageService(db, clock, AgreedDeadlines(settings.ack_deadlines)),
             proofs=ProofService(db, clock),
             log=TransparencyLog(db, clock),
+            keys=PartyKeys(db, clock),
             agreements=AgreementService(db, clock),
             lifecycle=NoticeLifecycle(db, clock),
             escalation=Escalation(db, clock),

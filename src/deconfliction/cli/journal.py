@@ -44,6 +44,7 @@ from deconfliction.journal.checkpoint import (
 from deconfliction.journal.log import TransparencyLog
 from deconfliction.journal.receipts import RECEIPT_TYPE, public_key, verify_export, verify_signed
 from deconfliction.journal.verify import (
+    check_signatures,
     entry_leaves,
     read_entries,
     tree_roots,
@@ -104,6 +105,7 @@ def verify(
             if kept:
                 count, roots = tree_roots(db, [c.tree_size for _, c in kept])
                 problems = [_held_to(path, c, count, roots) for path, c in kept]
+            signatures = check_signatures(db)
         finally:
             db.dispose()
     problems = [p for p in problems if p]
@@ -120,7 +122,11 @@ def verify(
         print(f"checkpoint NOT kept: {problem}")
     if kept and not problems:
         print(f"held to {len(kept)} checkpoint(s): each one's entries are there, unchanged")
-    if result.first_break is not None or problems:
+    for problem in signatures.problems:
+        print(f"party signature NOT valid: {problem}")
+    if signatures.checked and not signatures.problems:
+        print(f"{signatures.checked} party signature(s) verified with the keys the journal records")
+    if result.first_break is not None or problems or signatures.problems:
         raise typer.Exit(1)
 
 

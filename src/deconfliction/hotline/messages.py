@@ -35,6 +35,7 @@ from typing import Any, Protocol
 from sqlalchemy import Row, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from deconfliction.agreements.service import check_signed
 from deconfliction.clock import Clock
 from deconfliction.delivery.outbox import EventDraft, publish, publish_many
 from deconfliction.errors import (
@@ -47,7 +48,7 @@ from deconfliction.errors import (
 from deconfliction.idempotency import first_response
 from deconfliction.journal.chain import append, canonical_json, lock_head
 from deconfliction.journal.receipts import ReceiptRequest, issue_fresh_receipts, issue_receipt
-from deconfliction.parties import PartyRef, Role
+from deconfliction.parties import PartyRef, Role, signed
 from deconfliction.store.database import Database
 from deconfliction.store.schema import IdempotencyRecord, Message, Party
 
@@ -337,7 +338,7 @@ def _write(session: Session, messages: Sequence[_Composed], now: datetime) -> No
             kind="message.sent",
             party=m.sender.name,
             subject=view.id,
-            payload=content,
+            payload=signed(content, m.sender),
         )
         events.append(EventDraft(m.recipient_id, "message.received", content, now, view.id))
         if m.idempotency_key is not None:
@@ -451,6 +452,7 @@ class MessageService:
                     echoes[i] = first[1]
                     continue
                 recipient_id, view = self._compose(session, sender, draft, recipients, now)
+                check_signed(session, sender, [recipient_id])
             except DeconflictionError as error:
                 outcomes[i] = error
                 continue
@@ -554,6 +556,7 @@ class MessageService:
             lock_head(session)
             message, sender = self._addressed(session, party, message_id)
             if message.acknowledged_at is None:
+                check_signed(session, party, [message.sender_id])
                 if message.delivered_at is None:
                     _deliver_one(session, message, party, sender, now)
                 message.read_at = message.read_at or now
@@ -569,7 +572,7 @@ class MessageService:
                     "acknowledged",
                     now,
                     view.content(),
-                    details={"from": sender, "to": party.name},
+                    details=signed({"from": sender, "to": party.name}, party),
                 )
                 publish(
                     session,

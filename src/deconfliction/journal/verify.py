@@ -23,13 +23,16 @@ from deconfliction.errors import NotFoundError, ValidationError
 from deconfliction.journal.chain import Break, EntryRecord, verify
 from deconfliction.journal.checkpoint import entry_leaf
 from deconfliction.journal.merkle import Frontier
+from deconfliction.signatures import check_statement
 from deconfliction.store.database import Database
 from deconfliction.store.schema import JournalEntry, JournalHead
 
 __all__ = [
     "BATCH",
     "EntryView",
+    "SignatureCheck",
     "Verification",
+    "check_signatures",
     "entry_leaves",
     "read_entries",
     "tree_roots",
@@ -225,3 +228,58 @@ def entry_leaves(db: Database, count: int) -> list[bytes]:
             select(JournalEntry.hash).order_by(JournalEntry.seq).limit(count)
         ).scalars()
         return [entry_leaf(h) for h in rows]
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """The parties' request signatures kept in the journal, checked: how many, and what
+    is wrong with each that fails (``"entry N: ..."``)."""
+
+    checked: int
+    problems: tuple[str, ...]
+
+
+def check_signatures(db: Database, batch: int = BATCH) -> SignatureCheck:
+    """Check every party signature the journal keeps, with the keys the journal itself
+    records (``party.key_added`` / ``party.key_revoked``): each must be a key of the
+    entry's party, live at that entry, and verify over the signed base, whose digest
+    must be that of the body kept."""
+    _check_has_journal(db)
+    keys: dict[str, tuple[str | None, str]] = {}
+    revoked: set[str] = set()
+    problems: list[str] = []
+    checked = 0
+    query = (
+        select(JournalEntry.seq, JournalEntry.kind, JournalEntry.party, JournalEntry.payload)
+        .where(
+            JournalEntry.kind.in_(("party.key_added", "party.key_revoked"))
+            | JournalEntry.payload.contains('"signature":{')
+        )
+        .order_by(JournalEntry.seq)
+        .execution_options(yield_per=batch)
+    )
+    with db.read() as session:
+        for seq, kind, party, text in session.execute(query):
+            try:
+                payload = json.loads(text)
+            except ValueError:
+                continue  # the chain check names it
+            if kind == "party.key_added":
+                keys[str(payload.get("keyid"))] = (party, str(payload.get("public_key")))
+                continue
+            if kind == "party.key_revoked":
+                revoked.add(str(payload.get("keyid")))
+                continue
+            statement = payload.get("signature")
+            if not isinstance(statement, dict) or "base" not in statement:
+                continue
+            checked += 1
+            key_id = str(statement.get("keyid"))
+            owner, public = keys.get(key_id, (None, ""))
+            if owner is None or owner != party:
+                problems.append(f"entry {seq}: signed with {key_id!r}, not a key of {party}")
+            elif key_id in revoked:
+                problems.append(f"entry {seq}: signed with {key_id!r}, revoked before it")
+            elif (problem := check_statement(statement, public)) is not None:
+                problems.append(f"entry {seq}: {problem}")
+    return SignatureCheck(checked, tuple(problems))

@@ -70,7 +70,7 @@ from deconfliction.notices.search import (
     volume_from_row,
     volume_values,
 )
-from deconfliction.parties import PartyRef, Role
+from deconfliction.parties import PartyRef, Role, signed
 from deconfliction.settings import Settings
 from deconfliction.store.database import Database
 from deconfliction.store.schema import (
@@ -168,6 +168,7 @@ class NoticeService:
                 if replay is not None:
                     return replay
             policy = self._policy(session, party)
+            policy.check_signed()
             if not draft.standing:
                 self._check_reach(session, party, limits, policy, draft.volumes, now)
                 live = session.scalar(
@@ -205,7 +206,7 @@ class NoticeService:
                 kind="notice.filed",
                 party=party.name,
                 subject=notice.id,
-                payload=self._notice_payload(notice, party, draft.volumes),
+                payload=signed(self._notice_payload(notice, party, draft.volumes), party),
             )
             conflicts, met = self._store_volumes(session, notice, party, draft.volumes, policy, now)
             needed = self._needed(policy, met)
@@ -255,6 +256,7 @@ class NoticeService:
                     current_version=notice.version,
                 )
             policy = self._policy(session, party)
+            policy.check_signed()
             if not notice.standing:
                 self._check_reach(session, party, limits, policy, draft.volumes, now)
             if within is not None:

@@ -6,11 +6,14 @@ An administrator lists a party's tokens (ids and times, never values), issues on
 revokes one. Each is journaled. A revoked token is refused at once by this process and
 within the auth cache period by every other; the streams opened with it close (4401
 ``token-revoked``).
+
+``/v1/parties/me/keys``: the Ed25519 keys the party signs its requests with (RFC 9421).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Path, Request, Response
@@ -134,3 +137,29 @@ async def revoke_token(
     _check_admin(party)
     info = await to_thread.run_sync(services(request).registry.revoke, token_id)
     return _out(info, request)
+
+
+class KeyIn(BaseModel):
+    """An Ed25519 public key to sign requests with: 64 hex digits; ``keyid`` optional."""
+
+    public_key: str
+    keyid: str | None = None
+
+
+@router.post("/parties/me/keys", status_code=201)
+def add_key(party: CurrentParty, request: Request, body: KeyIn) -> dict[str, Any]:
+    """Register a public key; sign requests with its private half (RFC 9421, ``keyid``).
+    Rotate by adding the new key, then revoking the old one."""
+    return services(request).keys.add(party, body.public_key, body.keyid).to_json()
+
+
+@router.get("/parties/me/keys")
+def list_keys(party: CurrentParty, request: Request) -> list[dict[str, Any]]:
+    """Your keys, oldest first, revoked ones included."""
+    return [k.to_json() for k in services(request).keys.of(party)]
+
+
+@router.post("/parties/me/keys/{key_id}/revoke")
+def revoke_key(party: CurrentParty, request: Request, key_id: str) -> dict[str, Any]:
+    """Revoke a key: requests signed with it are refused from now on."""
+    return services(request).keys.revoke(party, key_id).to_json()
