@@ -1,13 +1,18 @@
 """``deconfliction party``: create parties, manage their tokens and set their limits (an
-administrator's job)."""
+administrator's job); ``party key``: make, register, list and revoke the keys parties sign
+requests with."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 import typer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.table import Table
 
 from deconfliction.cli.context import (
@@ -18,8 +23,11 @@ from deconfliction.cli.context import (
     settings_for,
 )
 from deconfliction.clock import SystemClock
+from deconfliction.errors import ValidationError
 from deconfliction.limits import LIMIT_NAMES, PartyLimits, parse_assignment
 from deconfliction.parties import Registry, TokenInfo
+from deconfliction.party_keys import PartyKeys
+from deconfliction.signatures import load_private_key, public_key_hex, sign_request
 
 __all__ = ["app"]
 
@@ -174,3 +182,103 @@ def limits(
         shown = "-" if value is None else f"{value:g}"
         table.add_row(key, shown, f"{defaults[key]:g}")
     console.print(table)
+
+
+# -- keys a party signs its requests with (RFC 9421) ----------------------------------------
+
+key_app = typer.Typer(
+    help="A party's Ed25519 keys, with which it signs its requests (RFC 9421).",
+    no_args_is_help=True,
+)
+app.add_typer(key_app, name="key")
+
+
+@contextmanager
+def _keys(database: str | None) -> Iterator[tuple[Registry, PartyKeys]]:
+    db = open_database(settings_for(database))
+    try:
+        yield Registry(db, SystemClock()), PartyKeys(db, SystemClock())
+    finally:
+        db.dispose()
+
+
+@key_app.command("new")
+def new_key(
+    file: Path = typer.Argument(..., help="Where to write the private key (PEM); keep it."),
+) -> None:
+    """Make an Ed25519 key pair: the private key into FILE, the public key (hex) printed,
+    to register with 'party key add' or POST /v1/parties/me/keys."""
+    with errors_as_exit():
+        if file.exists():
+            raise ValidationError(f"{file} exists; choose a new file (keys are not overwritten)")
+        key = Ed25519PrivateKey.generate()
+        file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        file.chmod(0o600)
+    print(public_key_hex(key))
+
+
+@key_app.command("add")
+def add_key(
+    name: str = typer.Argument(..., help="The party's name."),
+    public_key: str = typer.Argument(..., help="Its Ed25519 public key, 64 hex digits."),
+    key_id: str | None = typer.Option(None, "--keyid", help="The keyid (default: made)."),
+    database: str | None = DATABASE_OPTION,
+) -> None:
+    """Register a public key for a party; prints the keyid its signatures name."""
+    with errors_as_exit(), _keys(database) as (registry, keys):
+        view = keys.add(registry.get(name), public_key, key_id)
+    print(view.key_id)
+
+
+@key_app.command("revoke")
+def revoke_key(
+    name: str = typer.Argument(..., help="The party's name."),
+    key_id: str = typer.Argument(..., help="The keyid to revoke."),
+    database: str | None = DATABASE_OPTION,
+) -> None:
+    """Revoke a party's key: requests signed with it are refused from now on."""
+    with errors_as_exit(), _keys(database) as (registry, keys):
+        keys.revoke(registry.get(name), key_id)
+    console.print(f"revoked {key_id}")
+
+
+@key_app.command("list")
+def list_keys(
+    name: str = typer.Argument(..., help="The party's name."),
+    database: str | None = DATABASE_OPTION,
+) -> None:
+    """List a party's keys, revoked ones included."""
+    with errors_as_exit(), _keys(database) as (registry, keys):
+        views = keys.of(registry.get(name))
+    table = Table("keyid", "public key", "created", "revoked")
+    for v in views:
+        revoked = "" if v.revoked_at is None else v.revoked_at.isoformat(timespec="seconds")
+        table.add_row(v.key_id, v.public_key, v.created_at.isoformat(timespec="seconds"), revoked)
+    console.print(table)
+
+
+@key_app.command("sign")
+def sign(
+    method: str = typer.Argument(..., help="The request's method, e.g. POST."),
+    url: str = typer.Argument(..., help="The request's full URL."),
+    body: Path | None = typer.Argument(None, help="The body file, sent as is ('-': stdin)."),
+    key: Path = typer.Option(..., "--key", help="Your private key (PEM, or hex)."),
+    key_id: str = typer.Option(..., "--keyid", help="The keyid you registered it under."),
+) -> None:
+    """Print the headers that sign a request (Content-Digest, Signature-Input, Signature),
+    one per line, to add to it (curl -H); they are good for 5 minutes."""
+    with errors_as_exit():
+        data = (
+            b""
+            if body is None
+            else (sys.stdin.buffer.read() if str(body) == "-" else body.read_bytes())
+        )
+        headers = sign_request(method, url, data, load_private_key(key), key_id)
+    for name, value in headers.items():
+        print(f"{name}: {value}")
