@@ -184,3 +184,42 @@ def test_bad_keys_are_problems(client: TestClient, make_party: MakeParty) -> Non
     assert (again.status_code, again.json()["code"]) == (409, "conflict")
     missing = client.post("/v1/parties/me/keys/nope/revoke", headers=bearer(alpha))
     assert (missing.status_code, missing.json()["code"]) == (404, "not-found")
+
+
+def test_a_counterpart_acknowledges_a_notice_signed_when_required(
+    client: TestClient, make_party: MakeParty, database: Database, clock: ManualClock
+) -> None:
+    _, alpha = make_party("Alpha")
+    _, bravo = make_party("Bravo")
+    terms = Terms(require_signed=True, activation_requires_acknowledgment=True)
+    AgreementService(database, clock).set("Alpha", "Bravo", terms)
+    keys = {}
+    for name, token in (("a", alpha), ("b", bravo)):
+        keys[name] = Ed25519PrivateKey.generate()
+        added = client.post(
+            "/v1/parties/me/keys",
+            json={"public_key": public_key_hex(keys[name]), "keyid": name},
+            headers=bearer(token),
+        )
+        assert added.status_code == 201
+
+    def signed_post(path: str, token: str, key: str, body: Any = None) -> Any:
+        data = b"" if body is None else json.dumps(body).encode()
+        headers = {**bearer(token), "Content-Type": "application/json"}
+        url = f"http://testserver{path}"
+        headers |= sign_request("POST", url, data, keys[key], key, clock.now())
+        return client.post(path, content=data, headers=headers)
+
+    body = {"title": "sortie", "volumes": [volume(box(8.0, 47.0, 8.3, 47.3))]}
+    filed = signed_post("/v1/notices", alpha, "a", body)
+    assert filed.status_code == 201, filed.text
+    path = f"/v1/notices/{filed.json()['notice']['id']}/acknowledge"
+    refused = client.post(path, headers=bearer(bravo))
+    assert (refused.status_code, refused.json()["code"]) == (403, "signature-required")
+    acknowledged = signed_post(path, bravo, "b")
+    assert acknowledged.status_code == 200, acknowledged.text
+    with database.read() as session:
+        decision = session.scalars(
+            select(JournalEntry.payload).where(JournalEntry.kind == "notice.decision")
+        ).one()
+    assert json.loads(decision)["signature"]["keyid"] == "b"

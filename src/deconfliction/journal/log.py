@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, tuple_
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -90,10 +90,19 @@ def _node_hashes(
     missing = [p for p in set(wanted) if p not in known]
     stored = sorted(p for p in missing if p[0] >= STORED_LEVEL)
     for i in range(0, len(stored), _CHUNK):
-        chunk = stored[i : i + _CHUNK]
+        by_level: dict[int, list[int]] = {}
+        for level, idx in stored[i : i + _CHUNK]:
+            by_level.setdefault(level, []).append(idx)
+        # one IN list per level: both stores seek the primary key (a row-value IN is
+        # slower on SQLite)
         rows = session.execute(
             select(JournalNode.level, JournalNode.idx, JournalNode.hash).where(
-                tuple_(JournalNode.level, JournalNode.idx).in_(chunk)
+                or_(
+                    *(
+                        and_(JournalNode.level == level, JournalNode.idx.in_(ids))
+                        for level, ids in by_level.items()
+                    )
+                )
             )
         )
         known.update(((level, idx), bytes(h)) for level, idx, h in rows)

@@ -39,7 +39,7 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
-from deconfliction.agreements.service import counterparts
+from deconfliction.agreements.service import check_signed, counterparts
 from deconfliction.alerts import publish_alert
 from deconfliction.clock import Clock
 from deconfliction.delivery.outbox import publish
@@ -58,7 +58,7 @@ from deconfliction.notices.model import (
     EscalationState,
     NoticeState,
 )
-from deconfliction.parties import PartyRef, Role
+from deconfliction.parties import PartyRef, Role, signed
 from deconfliction.store.database import Database
 from deconfliction.store.schema import (
     Alert,
@@ -422,6 +422,7 @@ class NoticeLifecycle:
                 raise InvalidStateError(
                     f"notice {notice_id} is {notice.state}; there is nothing left to decide"
                 )
+            check_signed(session, party, [notice.party_id])
             row.state, row.reason, row.decided_at = decision.value, reason, now
             view = _approval_view(row, party.name)
             payload = {
@@ -438,7 +439,7 @@ class NoticeLifecycle:
                 kind="notice.decision",
                 party=party.name,
                 subject=notice.id,
-                payload=payload,
+                payload=signed(payload, party),
             )
             for party_id in sorted({notice.party_id, party.id}):
                 publish(
