@@ -146,7 +146,7 @@ class KeyIn(BaseModel):
     keyid: str | None = None
 
 
-@router.post("/parties/me/keys", status_code=201)
+@router.post("/parties/me/keys", status_code=201, responses=responses(409))
 def add_key(party: CurrentParty, request: Request, body: KeyIn) -> dict[str, Any]:
     """Register a public key; sign requests with its private half (RFC 9421, ``keyid``).
     Rotate by adding the new key, then revoking the old one."""
@@ -159,7 +159,7 @@ def list_keys(party: CurrentParty, request: Request) -> list[dict[str, Any]]:
     return [k.to_json() for k in services(request).keys.of(party)]
 
 
-@router.post("/parties/me/keys/{key_id}/revoke")
+@router.post("/parties/me/keys/{key_id}/revoke", responses=responses(404))
 def revoke_key(party: CurrentParty, request: Request, key_id: str) -> dict[str, Any]:
     """Revoke a key: requests signed with it are refused from now on."""
     return services(request).keys.revoke(party, key_id).to_json()
