@@ -100,13 +100,25 @@ def grown(shape: BaseGeometry, metres: float) -> BaseGeometry:
     squeeze = math.cos(math.radians(widest))
     narrow = affinity.scale(shape, xfact=squeeze, yfact=1.0, origin=(0.0, 0.0))
     slack = _SIMPLIFY_FRACTION * lat_deg
-    outline = shapely.simplify(narrow, slack, preserve_topology=False)
-    if outline.is_empty or not shapely.is_valid(outline):
-        # collapsed (smaller than the slack) or cut across itself: the topology-keeping
-        # simplification never does either, at ten times the cost
-        outline = shapely.simplify(narrow, slack, preserve_topology=True)
-    wide = outline.buffer(lat_deg + slack, quad_segs=_QUAD_SEGS)
+    wide = _simplified(narrow, slack).buffer(lat_deg + slack, quad_segs=_QUAD_SEGS)
     return affinity.scale(wide, xfact=1.0 / squeeze, yfact=1.0, origin=(0.0, 0.0))
+
+
+def _simplified(shape: BaseGeometry, slack: float) -> BaseGeometry:
+    """``shape`` simplified so that every point of it lies within ``slack`` of the result,
+    or ``shape`` itself. GEOS's simplification may stray further on a ring (hypothesis
+    found a notch 0.21 degree from an outline simplified to 0.13), so the result is
+    checked on the outline's points ``slack / 4`` apart: each within ``0.75 slack`` of
+    it, every point between within ``slack / 8`` more."""
+    probes = shapely.points(shapely.get_coordinates(shapely.segmentize(shape, slack / 4.0)))
+    for keep_topology in (False, True):  # the first is ten times faster, the second
+        # never collapses a small shape or cuts one across itself
+        outline = shapely.simplify(shape, slack, preserve_topology=keep_topology)
+        if outline.is_empty or not shapely.is_valid(outline):
+            continue
+        if float(shapely.distance(outline, probes).max()) <= 0.75 * slack:
+            return outline
+    return shape
 
 
 def covering(footprint: Footprint | BaseGeometry, level: int, margin_m: float = 0.0) -> list[int]:
