@@ -218,7 +218,7 @@ def file_over_http(
     db = Database(database_url)
     try:
         registry = Registry(db, SystemClock())
-        tokens = {k: registry.issue_token(party_name(k)) for k in range(1, mix.parties + 1)}
+        tokens = {k: registry.issue_token(party_name(k))[1] for k in range(1, mix.parties + 1)}
     finally:
         db.dispose()
     count = warmup + max(CHUNK, int(seconds * _HTTP_REQUESTS_PER_S))

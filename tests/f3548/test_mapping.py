@@ -59,9 +59,12 @@ def test_an_intent_meeting_a_native_notice_alerts_both_sides(
     assert put.status_code == 201, put.text  # a native notice is no OVN to hold
     native_alerts = client.get("/v1/alerts", headers=bearer(native)).json()
     uss_alerts = client.get("/v1/alerts", headers=auth(uss)).json()
-    assert [a["conflict"]["properties"]["counterpart"] for a in native_alerts] == ["uss1"]
+    # no agreement between them: each is told of "another party" (issue 12's default)
+    assert [a["conflict"]["properties"]["counterpart"] for a in native_alerts] == [
+        "(another party)"
+    ]
     assert [a["conflict"]["properties"]["counterpart"] for a in uss_alerts] == [
-        "Northern Air Group"
+        "(another party)"
     ]
     assert native_alerts[0]["conflict"]["properties"]["start"].startswith("2026-03-02T09:30")
 
