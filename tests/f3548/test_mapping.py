@@ -63,9 +63,7 @@ def test_an_intent_meeting_a_native_notice_alerts_both_sides(
     assert [a["conflict"]["properties"]["counterpart"] for a in native_alerts] == [
         "(another party)"
     ]
-    assert [a["conflict"]["properties"]["counterpart"] for a in uss_alerts] == [
-        "(another party)"
-    ]
+    assert [a["conflict"]["properties"]["counterpart"] for a in uss_alerts] == ["(another party)"]
     assert native_alerts[0]["conflict"]["properties"]["start"].startswith("2026-03-02T09:30")
 
 
