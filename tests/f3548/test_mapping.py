@@ -144,3 +144,17 @@ def test_a_down_uss_is_refused_412(client: TestClient, token: Token) -> None:
     assert got["operational_intent_reference"]["uss_availability"] == "Down"
     nonconforming = {**intent(extent(9.55, 47.45)), "state": "Nonconforming"}
     assert _put(client, uss, nonconforming).status_code == 201  # off-nominal is allowed
+
+
+def test_an_intent_keeps_the_standards_window_not_the_native_horizon(
+    client: TestClient, token: Token
+) -> None:
+    """A native notice ending 60 days ahead is refused (beyond-horizon); a USS's intent
+    ending as far ahead is the standard's business, and is put."""
+    native = _native(client)
+    far = {"title": "Far", "volumes": [volume(box(9.0, 47.0, 9.1, 47.1), 0, 3000, 1, 24 * 60)]}
+    refused = client.post("/v1/notices", json=far, headers=bearer(native))
+    assert (refused.status_code, refused.json()["code"]) == (422, "beyond-horizon")
+    uss = token("uss1", SC)
+    put = _put(client, uss, intent(extent(9.05, 47.05, start_h=1.0, end_h=24 * 60)))
+    assert put.status_code == 201, put.text

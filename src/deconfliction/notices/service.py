@@ -383,8 +383,11 @@ class NoticeService:
         now: datetime,
     ) -> None:
         """An activity notice's footprints (by its agreements) and window (by its
-        limits, widened by its agreements)."""
+        limits, widened by its agreements). A USS's F3548 intents keep the standard's
+        windows (no horizon: InterUSS's conformance tests file intents years ahead)."""
         policy.check_footprints(volumes)
+        if party.role == Role.USS:
+            return
         horizon_s, horizon_by = _widest(limits.notice_horizon_s, policy, "notice_horizon_s")
         duration_s, duration_by = _widest(
             limits.notice_max_duration_s, policy, "notice_max_duration_s"
