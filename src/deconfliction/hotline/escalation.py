@@ -124,8 +124,9 @@ class Escalation:
         query = select(Party.id, Party.name).where(Party.id.in_((owner_id, other_id)))
         names = dict(session.execute(query).all())
         owner, other = names[owner_id], names[other_id]
-        if getattr(item, "counterpart", None) == ANONYMOUS_COUNTERPART:
-            other = ANONYMOUS_COUNTERPART  # an anonymous alert: its owner never learns who
+        anonymous_message = getattr(item, "handle", None) is not None
+        if anonymous_message or getattr(item, "counterpart", None) == ANONYMOUS_COUNTERPART:
+            other = ANONYMOUS_COUNTERPART  # an anonymous alert or message: never who
         climbed = 0
         assert item.ack_deadline is not None
         while item.ack_deadline <= now:

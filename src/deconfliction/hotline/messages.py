@@ -3,6 +3,12 @@
 A message goes from one party to one other, at priority ``routine``, ``urgent`` or
 ``flash``, with free text (at most :data:`MAX_TEXT` characters) and an optional reference
 to a notice, alert or aircraft (kept as given: a reference, not a share of the thing).
+It goes to a party by name (``to``) or by a conflict's id (``to_conflict``: the other
+side of a conflict the sender is a side of). Between the sides of an ``anonymous``
+conflict, such a message keeps the conflict id as its ``handle`` and neither side is shown
+the other's name: views, events and the journal say ``(another party)``; it carries no
+signed receipts (a receipt names its party), and its ``message.sent`` entry is in no
+party's export, as an anonymous ``conflict.detected`` is not.
 A reply names the message it answers and stays in its thread, between the same two
 parties. Observers receive, read and acknowledge messages and may reply to one sent to
 them, but may not open a thread: they see only what others share with them.
@@ -36,6 +42,7 @@ from sqlalchemy import Row, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from deconfliction.agreements.service import check_signed
+from deconfliction.agreements.terms import ANONYMOUS_COUNTERPART
 from deconfliction.clock import Clock
 from deconfliction.delivery.outbox import EventDraft, publish, publish_many
 from deconfliction.errors import (
@@ -50,7 +57,7 @@ from deconfliction.journal.chain import append, canonical_json, lock_head
 from deconfliction.journal.receipts import ReceiptRequest, issue_fresh_receipts, issue_receipt
 from deconfliction.parties import PartyRef, Role, signed
 from deconfliction.store.database import Database
-from deconfliction.store.schema import IdempotencyRecord, Message, Party
+from deconfliction.store.schema import Alert, Conflict, IdempotencyRecord, Message, Party
 
 __all__ = [
     "BOXES",
@@ -85,13 +92,15 @@ class Reference:
 
 @dataclass(frozen=True)
 class MessageDraft:
-    """What a sender asks for. ``to`` may be left out of a reply (it goes to the other side)."""
+    """What a sender asks for: ``to`` (a party's name) or ``to_conflict`` (a conflict's
+    id), at most one, and either may be left out of a reply (it goes to the other side)."""
 
     text: str
     to: str | None = None
     priority: str = "routine"
     ref: Reference | None = None
     in_reply_to: str | None = None
+    to_conflict: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,11 +122,13 @@ class MessageView:
     ack_deadline: datetime | None
     escalation_tier: int
     escalation_state: str
+    handle: str | None = None
+    """The anonymous conflict it is about; then the other side's name is never shown."""
 
     def content(self) -> dict[str, Any]:
         """The message as sent (no receipt times): the recipient's event payload and the
-        item its receipts hash."""
-        return {
+        item its receipts hash. An anonymous one names neither side, only its handle."""
+        content = {
             "id": self.id,
             "thread": self.thread_id,
             "in_reply_to": self.in_reply_to,
@@ -128,6 +139,10 @@ class MessageView:
             "ref": None if self.ref is None else {"kind": self.ref.kind, "id": self.ref.id},
             "created_at": _iso(self.created_at),
         }
+        if self.handle is not None:
+            content.update({"from": ANONYMOUS_COUNTERPART, "to": ANONYMOUS_COUNTERPART})
+            content["conflict"] = self.handle
+        return content
 
 
 @dataclass(frozen=True)
@@ -164,18 +179,26 @@ def _names(session: Session, *party_ids: int) -> dict[int, str]:
     return dict(rows.all())
 
 
-def _view(message: Message | Row[Any], names: Mapping[int, str]) -> MessageView:
-    """A message (a row of the table, or of a Core select of all its columns) as its
-    parties see it; ``names`` has their names by id."""
+def _view(
+    message: Message | Row[Any], names: Mapping[int, str], viewer: int | None = None
+) -> MessageView:
+    """A message (a row of the table, or of a Core select of all its columns) as the
+    party ``viewer`` (by id) sees it; ``names`` has its parties' names by id. Of an
+    anonymous message, only the viewer's own name is shown."""
     ref = None
     if message.ref_kind is not None and message.ref_id is not None:
         ref = Reference(message.ref_kind, message.ref_id)
+
+    def shown(party_id: int) -> str:
+        anonymous = message.handle is not None and party_id != viewer
+        return ANONYMOUS_COUNTERPART if anonymous else names[party_id]
+
     return MessageView(
         id=message.id,
         thread_id=message.thread_id,
         in_reply_to=message.in_reply_to,
-        sender=names[message.sender_id],
-        recipient=names[message.recipient_id],
+        sender=shown(message.sender_id),
+        recipient=shown(message.recipient_id),
         priority=message.priority,
         text=message.text,
         ref=ref,
@@ -186,11 +209,12 @@ def _view(message: Message | Row[Any], names: Mapping[int, str]) -> MessageView:
         ack_deadline=message.ack_deadline,
         escalation_tier=message.escalation_tier,
         escalation_state=message.escalation_state,
+        handle=message.handle,
     )
 
 
-def _one_view(session: Session, message: Message) -> MessageView:
-    return _view(message, _names(session, message.sender_id, message.recipient_id))
+def _one_view(session: Session, message: Message, viewer: int) -> MessageView:
+    return _view(message, _names(session, message.sender_id, message.recipient_id), viewer)
 
 
 def _draft_hash(draft: MessageDraft) -> str:
@@ -201,6 +225,8 @@ def _draft_hash(draft: MessageDraft) -> str:
         "ref": None if draft.ref is None else [draft.ref.kind, draft.ref.id],
         "in_reply_to": draft.in_reply_to,
     }
+    if draft.to_conflict is not None:
+        body["to_conflict"] = draft.to_conflict
     return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
 
@@ -222,8 +248,16 @@ def _check_draft(sender: PartyRef, draft: MessageDraft) -> None:
             )
         if not 0 < len(draft.ref.id) <= MAX_REFERENCE_ID:
             raise ValidationError(f"ref.id must be 1 to {MAX_REFERENCE_ID} characters")
-    if draft.to is None and draft.in_reply_to is None:
-        raise ValidationError("say whom the message is for: 'to' (a party name) or 'in_reply_to'")
+    if draft.to is not None and draft.to_conflict is not None:
+        raise ValidationError(
+            "give 'to' (a party name) or 'to_conflict' (a conflict id), not both",
+            field="to_conflict",
+        )
+    if draft.to is None and draft.to_conflict is None and draft.in_reply_to is None:
+        raise ValidationError(
+            "say whom the message is for: 'to' (a party name), 'to_conflict' (the id of a "
+            "conflict of yours: its other side) or 'in_reply_to'"
+        )
     if sender.role == Role.OBSERVER and draft.in_reply_to is None:
         raise PermissionDeniedError(
             f"party {sender.name!r} is an observer: it may reply to messages sent to it "
@@ -238,6 +272,7 @@ def _deliver(
     records: a signed receipt (journal entry) each, and the events to the senders."""
     if not deliveries:
         return
+    named = [d for d in deliveries if d[0].handle is None]  # anonymous ones get no receipt
     requests = [
         ReceiptRequest(
             recipient,
@@ -247,13 +282,16 @@ def _deliver(
             view.content(),
             {"from": view.sender, "to": recipient.name},
         )
-        for view, recipient, _ in deliveries
+        for view, recipient, _ in named
     ]
     # delivered_at was unset, under the journal head's lock: no receipt can exist yet
-    receipts = issue_fresh_receipts(session, requests, at)
+    issued = issue_fresh_receipts(session, requests, at)
+    receipts = dict(zip((view.id for view, _, _ in named), issued, strict=True))
     events = []
-    for (view, recipient, sender_id), receipt in zip(deliveries, receipts, strict=True):
-        payload = {"message": view.id, "to": recipient.name, "at": _iso(at), "receipt": receipt}
+    for view, _, sender_id in deliveries:
+        payload: dict[str, Any] = {"message": view.id, "to": view.recipient, "at": _iso(at)}
+        if view.id in receipts:
+            payload["receipt"] = receipts[view.id]
         events.append(EventDraft(sender_id, "message.delivered", payload, at, view.id))
     publish_many(session, events)
 
@@ -264,7 +302,29 @@ def _deliver_one(
     """Record the delivery of a message loaded in the session: its time, receipt, event."""
     message.delivered_at = at
     names = {message.sender_id: sender, recipient.id: recipient.name}
-    _deliver(session, [(_view(message, names), recipient, message.sender_id)], at)
+    view = _view(message, names, message.sender_id)  # as the sender, whom it tells
+    _deliver(session, [(view, recipient, message.sender_id)], at)
+
+
+def _other_side(session: Session, sender: PartyRef, conflict_id: str) -> tuple[int, str | None]:
+    """The other side of a conflict of the sender's, by the conflict's id, and the id as
+    the handle of an anonymous conflict (``None`` when the sender was told who). Another
+    party's conflict reads as not found, as an unknown one does: handles cannot be probed."""
+    conflict = session.get(Conflict, conflict_id)
+    if conflict is None or sender.id not in (conflict.a_party_id, conflict.b_party_id):
+        raise NotFoundError(
+            f"no conflict {conflict_id!r} of party {sender.name!r} to send to; your "
+            "alerts give the ids of your conflicts",
+            field="to_conflict",
+        )
+    other = conflict.b_party_id if conflict.a_party_id == sender.id else conflict.a_party_id
+    told = session.scalars(
+        select(Alert.counterpart).where(
+            Alert.conflict_id == conflict_id, Alert.party_id == sender.id
+        )
+    ).all()
+    named = any(counterpart != ANONYMOUS_COUNTERPART for counterpart in told)
+    return other, None if named else conflict_id
 
 
 @dataclass(frozen=True)
@@ -273,6 +333,7 @@ class _Composed:
 
     sender: PartyRef
     recipient_id: int
+    recipient_name: str
     view: MessageView
     idempotency_key: str | None
     digest: str
@@ -329,16 +390,22 @@ def _write(session: Session, messages: Sequence[_Composed], now: datetime) -> No
                 "ack_deadline": view.ack_deadline,
                 "escalation_tier": 0,
                 "escalation_state": "none",
+                "handle": view.handle,
             }
         )
         content = view.content()
+        entry = content
+        party_told: str | None = m.sender.name
+        if view.handle is not None:  # who wrote to whom, in no party's export
+            entry = {**content, "parties": [m.sender.name, m.recipient_name]}
+            party_told = None
         append(
             session,
             at=now,
             kind="message.sent",
-            party=m.sender.name,
+            party=party_told,
             subject=view.id,
-            payload=signed(content, m.sender),
+            payload=signed(entry, m.sender),
         )
         events.append(EventDraft(m.recipient_id, "message.received", content, now, view.id))
         if m.idempotency_key is not None:
@@ -390,7 +457,7 @@ def record_deliveries(
     for row in due:
         recipient = recipients[row.recipient_id]
         names = {row.sender_id: row.sender_name, recipient.id: recipient.name}
-        views.append((_view(row, names), recipient, row.sender_id))
+        views.append((_view(row, names, row.sender_id), recipient, row.sender_id))
     _deliver(session, views, at)
     return len(due)
 
@@ -451,14 +518,14 @@ class MessageService:
                         )
                     echoes[i] = first[1]
                     continue
-                recipient_id, view = self._compose(session, sender, draft, recipients, now)
+                recipient_id, name, view = self._compose(session, sender, draft, recipients, now)
                 check_signed(session, sender, [recipient_id])
             except DeconflictionError as error:
                 outcomes[i] = error
                 continue
             if key is not None:
                 claimed[sender.id, key] = (digest, i)
-            sent.append((i, _Composed(sender, recipient_id, view, key, digest)))
+            sent.append((i, _Composed(sender, recipient_id, name, view, key, digest)))
         _write(session, [composed for _, composed in sent], now)
         for i, composed in sent:
             outcomes[i] = SendResult(composed.view)
@@ -472,7 +539,7 @@ class MessageService:
     def get(self, party: PartyRef, message_id: str) -> MessageView:
         """A message the party sent or received; any other reads as not found."""
         with self._db.read() as session:
-            return _one_view(session, self._visible(session, party, message_id))
+            return _one_view(session, self._visible(session, party, message_id), party.id)
 
     def list_messages(
         self, party: PartyRef, box: str = "inbox", limit: int = 100, offset: int = 0
@@ -491,7 +558,7 @@ class MessageService:
                     .offset(offset)
                 )
             )
-            return self._views(session, rows)
+            return self._views(session, rows, party.id)
 
     def thread(self, party: PartyRef, thread_id: str) -> list[MessageView]:
         """A thread's messages, oldest first (a reply after what it answers, even in the
@@ -518,7 +585,7 @@ class MessageService:
                 return steps
 
             rows.sort(key=lambda r: (r.created_at, depth(r.id)))
-            return self._views(session, rows)
+            return self._views(session, rows, party.id)
 
     def mark_read(self, party: PartyRef, message_id: str) -> MessageView:
         """The recipient has read the message; again changes nothing."""
@@ -530,23 +597,25 @@ class MessageService:
                 if message.delivered_at is None:
                     _deliver_one(session, message, party, sender, now)
                 message.read_at = now
+                view = _view(message, {message.sender_id: sender, party.id: party.name}, party.id)
                 append(
                     session,
                     at=now,
                     kind="message.read",
                     party=party.name,
                     subject=message.id,
-                    payload={"message": message.id, "from": sender, "to": party.name},
+                    payload={"message": message.id, "from": view.sender, "to": party.name},
                 )
+                told = ANONYMOUS_COUNTERPART if message.handle is not None else party.name
                 publish(
                     session,
                     party_id=message.sender_id,
                     kind="message.read",
                     at=now,
                     item_id=message.id,
-                    payload={"message": message.id, "to": party.name, "at": _iso(now)},
+                    payload={"message": message.id, "to": told, "at": _iso(now)},
                 )
-            return _view(message, {message.sender_id: sender, party.id: party.name})
+            return _view(message, {message.sender_id: sender, party.id: party.name}, party.id)
 
     def acknowledge(self, party: PartyRef, message_id: str) -> MessageView:
         """The recipient acknowledges the message (and so has read it); again changes
@@ -563,31 +632,38 @@ class MessageService:
                 message.acknowledged_at = now
                 if message.escalation_state in ("none", "escalated"):
                     message.escalation_state = "stopped"  # the ladder stops here
-                view = _view(message, {message.sender_id: sender, party.id: party.name})
-                receipt = issue_receipt(
-                    session,
-                    party,
-                    "message",
-                    message.id,
-                    "acknowledged",
-                    now,
-                    view.content(),
-                    details=signed({"from": sender, "to": party.name}, party),
-                )
+                view = _view(message, {message.sender_id: sender, party.id: party.name}, party.id)
+                told: dict[str, Any] = {"message": message.id, "to": party.name, "at": _iso(now)}
+                if message.handle is None:
+                    told["receipt"] = issue_receipt(
+                        session,
+                        party,
+                        "message",
+                        message.id,
+                        "acknowledged",
+                        now,
+                        view.content(),
+                        details=signed({"from": sender, "to": party.name}, party),
+                    )
+                else:  # no receipt (it names its party): the recipient's own entry
+                    told["to"] = ANONYMOUS_COUNTERPART
+                    append(
+                        session,
+                        at=now,
+                        kind="message.acknowledged",
+                        party=party.name,
+                        subject=message.id,
+                        payload=signed({"message": message.id, "from": view.sender}, party),
+                    )
                 publish(
                     session,
                     party_id=message.sender_id,
                     kind="message.acknowledged",
                     at=now,
                     item_id=message.id,
-                    payload={
-                        "message": message.id,
-                        "to": party.name,
-                        "at": _iso(now),
-                        "receipt": receipt,
-                    },
+                    payload=told,
                 )
-            return _view(message, {message.sender_id: sender, party.id: party.name})
+            return _view(message, {message.sender_id: sender, party.id: party.name}, party.id)
 
     # -- internals ----------------------------------------------------------------------
     def _compose(
@@ -597,38 +673,46 @@ class MessageService:
         draft: MessageDraft,
         recipients: Mapping[str, int],
         now: datetime,
-    ) -> tuple[int, MessageView]:
-        """The new message as it will be stored, and its recipient's id: recipient and
-        thread checked, deadline set."""
-        recipient_id, recipient_name, thread_id = self._route(session, sender, draft, recipients)
+    ) -> tuple[int, str, MessageView]:
+        """The new message as it will be stored (as its sender sees it), and its
+        recipient's id and name: recipient and thread checked, deadline set."""
+        route = self._route(session, sender, draft, recipients)
+        recipient_id, recipient_name, thread_id, handle = route
         deadline = None
         if self._deadline is not None:
             deadline = self._deadline(session, sender, recipient_id, draft.priority, now)
-        return recipient_id, MessageView(
-            id=f"msg_{uuid.uuid4().hex}",
-            thread_id=thread_id,
-            in_reply_to=draft.in_reply_to,
-            sender=sender.name,
-            recipient=recipient_name,
-            priority=draft.priority,
-            text=draft.text,
-            ref=draft.ref,
-            created_at=now,
-            delivered_at=None,
-            read_at=None,
-            acknowledged_at=None,
-            ack_deadline=deadline,
-            escalation_tier=0,
-            escalation_state="none",
+        shown = ANONYMOUS_COUNTERPART if handle is not None else recipient_name
+        return (
+            recipient_id,
+            recipient_name,
+            MessageView(
+                id=f"msg_{uuid.uuid4().hex}",
+                thread_id=thread_id,
+                in_reply_to=draft.in_reply_to,
+                sender=sender.name,
+                recipient=shown,
+                priority=draft.priority,
+                text=draft.text,
+                ref=draft.ref,
+                created_at=now,
+                delivered_at=None,
+                read_at=None,
+                acknowledged_at=None,
+                ack_deadline=deadline,
+                escalation_tier=0,
+                escalation_state="none",
+                handle=handle,
+            ),
         )
 
     @staticmethod
     def _route(
         session: Session, sender: PartyRef, draft: MessageDraft, recipients: Mapping[str, int]
-    ) -> tuple[int, str, str]:
-        """The recipient's id and name, and the thread of a new message; ``recipients``
-        has the ids of the parties named in ``to``."""
-        recipient_id, recipient_name = None, draft.to or ""
+    ) -> tuple[int, str, str, str | None]:
+        """The recipient's id and name, the thread of a new message and its handle (of an
+        anonymous conflict, or ``None``); ``recipients`` has the ids of the parties named
+        in ``to``."""
+        recipient_id, recipient_name, handle = None, draft.to or "", None
         if draft.to is not None:
             recipient_id = recipients.get(draft.to)
             if recipient_id is None:
@@ -637,6 +721,9 @@ class MessageService:
                     "'deconfliction party list'",
                     field="to",
                 )
+        elif draft.to_conflict is not None:
+            recipient_id, handle = _other_side(session, sender, draft.to_conflict)
+            recipient_name = _names(session, recipient_id)[recipient_id]
         if draft.in_reply_to is None:
             thread_id = f"thr_{uuid.uuid4().hex}"
         else:
@@ -649,17 +736,20 @@ class MessageService:
             other = parent.recipient_id if parent.sender_id == sender.id else parent.sender_id
             name = _names(session, other)[other]
             if recipient_id is not None and recipient_id != other:
+                goes = ANONYMOUS_COUNTERPART if parent.handle is not None else name
                 raise ValidationError(
-                    f"a reply stays between the thread's two parties: it goes to {name!r}, "
-                    f"not {draft.to!r} (leave 'to' out, or start a new thread)"
+                    f"a reply stays between the thread's two parties: it goes to {goes!r}, "
+                    f"not {draft.to or draft.to_conflict!r} (leave 'to' and 'to_conflict' "
+                    "out, or start a new thread)"
                 )
+            handle = handle or parent.handle
             recipient_id, recipient_name, thread_id = other, name, parent.thread_id
         assert recipient_id is not None
         if recipient_id == sender.id:
             raise ValidationError(
                 "a message to yourself is not a hotline message; send it to another party"
             )
-        return recipient_id, recipient_name, thread_id
+        return recipient_id, recipient_name, thread_id, handle
 
     def _replay(
         self, session: Session, sender: PartyRef, key: str, digest: str
@@ -673,7 +763,7 @@ class MessageService:
             raise IdempotencyKeyReusedError(
                 f"Idempotency-Key {key!r} was used for another kind of request; use a new key"
             )
-        return SendResult(_one_view(session, message), replayed=True)
+        return SendResult(_one_view(session, message, sender.id), replayed=True)
 
     @staticmethod
     def _visible(session: Session, party: PartyRef, message_id: str) -> Message:
@@ -691,7 +781,7 @@ class MessageService:
         return message, _names(session, message.sender_id)[message.sender_id]
 
     @staticmethod
-    def _views(session: Session, rows: list[Message]) -> list[MessageView]:
+    def _views(session: Session, rows: list[Message], viewer: int) -> list[MessageView]:
         ids = {r.sender_id for r in rows} | {r.recipient_id for r in rows}
         names = _names(session, *ids) if ids else {}
-        return [_view(r, names) for r in rows]
+        return [_view(r, names, viewer) for r in rows]

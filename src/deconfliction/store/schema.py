@@ -384,7 +384,9 @@ class NoticeApproval(Base):
 class Message(Base):
     """A hotline message, party to party, with its receipts' times and escalation state.
 
-    ``ack_deadline`` and ``escalation_state`` work as for :class:`Alert`.
+    ``ack_deadline`` and ``escalation_state`` work as for :class:`Alert`. ``handle`` is
+    the conflict id of a message between the two sides of an anonymous conflict: neither
+    side is shown the other's name.
     """
 
     __tablename__ = "messages"
@@ -404,6 +406,7 @@ class Message(Base):
     ack_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     escalation_tier: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     escalation_state: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
+    handle: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     __table_args__ = (Index("ix_messages_escalation_due", "escalation_state", "ack_deadline"),)
 

@@ -64,7 +64,18 @@ class MessageIn(BaseModel):
     """A message: to a party (by name), or in reply to a message (then ``to`` may go)."""
 
     model_config = _STRICT
-    to: PartyName | None = Field(None, description="The recipient party's name (not yours).")
+    to: PartyName | None = Field(
+        None, description="The recipient party's name (not yours); not with to_conflict."
+    )
+    to_conflict: Annotated[Text, Field(min_length=1, max_length=40)] | None = Field(
+        None,
+        description=(
+            "Instead of to: the id of a conflict of yours (from your alert); the message "
+            "goes to its other side. Between anonymous sides, neither is shown the other's "
+            "name: the message shows (another party) and carries the id as conflict. "
+            "Another party's conflict reads as 404, as an unknown id does."
+        ),
+    )
     priority: Literal["routine", "urgent", "flash"] = "routine"
     text: Text = Field(
         min_length=1,
@@ -98,6 +109,9 @@ class MessageOut(BaseModel):
     ack_deadline: datetime | None
     escalation_tier: int
     escalation_state: str
+    conflict: str | None = Field(
+        description="The anonymous conflict it is about (then from/to show (another party))"
+    )
 
 
 def message_out(view: MessageView) -> MessageOut:
@@ -117,6 +131,7 @@ def message_out(view: MessageView) -> MessageOut:
         ack_deadline=view.ack_deadline,
         escalation_tier=view.escalation_tier,
         escalation_state=view.escalation_state,
+        conflict=view.handle,
     )
 
 
@@ -131,7 +146,7 @@ def message_out(view: MessageView) -> MessageOut:
             404,
             409,
             s403="Observers may reply but not open a thread",
-            s404="No such party, or no such message of yours to reply to",
+            s404="No such party, conflict of yours, or message of yours to reply to",
             s409="Idempotency-Key reused for a different message",
         ),
     },
@@ -157,6 +172,7 @@ async def send_message(
         priority=body.priority,
         ref=None if body.ref is None else Reference(body.ref.kind, body.ref.id),
         in_reply_to=body.in_reply_to,
+        to_conflict=body.to_conflict,
     )
     svc = services(request)
     result = await svc.writer.submit_batched(
