@@ -157,3 +157,20 @@ def test_messages_take_their_deadline_from_the_agreement_and_climb_its_ladder(
     assert gone["message"] == urgent.id
     assert hotline.get(bravo, flash.id).escalation_state == "unacknowledged"
     assert hotline.get(alpha, answered.id).escalation_state == "stopped"
+
+
+def test_an_anonymous_message_escalates_without_naming_either_side_to_the_other(
+    world: World, make_party: MakeParty
+) -> None:
+    alpha, bravo = make_party("Alpha")[0], make_party("Bravo")[0]
+    mine, _ = _conflict(world, alpha, bravo)  # no agreement: anonymous
+    ensure_service_key(world.db, world.clock)
+    hotline = MessageService(world.db, world.clock, AgreedDeadlines(world.settings.ack_deadlines))
+    by_handle = MessageDraft("climbing", priority="urgent", to_conflict=mine.conflict.id)
+    sent = hotline.send(alpha, by_handle).message
+    world.after(seconds=600)  # Settings' urgent default
+    [to_alpha] = world.events(alpha, "message.unacknowledged")
+    [to_bravo] = world.events(bravo, "message.unacknowledged")
+    assert to_alpha["message"] == to_bravo["message"] == sent.id
+    assert (to_alpha["party"], to_alpha["counterpart"]) == ("(another party)", "Alpha")
+    assert (to_bravo["party"], to_bravo["counterpart"]) == ("Bravo", "(another party)")
