@@ -142,8 +142,8 @@ async def revoke_token(
 class KeyIn(BaseModel):
     """An Ed25519 public key to sign requests with: 64 hex digits; ``keyid`` optional."""
 
-    public_key: str
-    keyid: str | None = None
+    public_key: str = Field(pattern=r"^[0-9a-fA-F]{64}$", examples=["3f" * 32])
+    keyid: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,100}$")
 
 
 @router.post("/parties/me/keys", status_code=201, responses=responses(409))
