@@ -12,6 +12,7 @@ within the auth cache period by every other; the streams opened with it close (4
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -103,10 +104,7 @@ async def issue_token(
 ) -> TokenIssued:
     """Issue a party a further token (journaled); its value is in this answer only."""
     _check_admin(party)
-    expires = None if body is None else body.expires_in_s
-    info, value = await to_thread.run_sync(services(request).registry.issue_token, name, expires)
-    response.headers["Cache-Control"] = "no-store"
-    return TokenIssued(token=_out(info, request), value=value)
+    return await _issued(services(request).registry.issue_token, name, body, request, response)
 
 
 @router.post(
@@ -121,8 +119,19 @@ async def rotate_tokens(
 ) -> TokenIssued:
     """Issue a party a fresh token and revoke every other it holds (journaled)."""
     _check_admin(party)
+    return await _issued(services(request).registry.rotate, name, body, request, response)
+
+
+async def _issued(
+    make: Callable[[str, float | None], tuple[TokenInfo, str]],
+    name: str,
+    body: TokenIn | None,
+    request: Request,
+    response: Response,
+) -> TokenIssued:
+    """A token made by ``make`` (issue or rotate) for ``name``, its value never cached."""
     expires = None if body is None else body.expires_in_s
-    info, value = await to_thread.run_sync(services(request).registry.rotate, name, expires)
+    info, value = await to_thread.run_sync(make, name, expires)
     response.headers["Cache-Control"] = "no-store"
     return TokenIssued(token=_out(info, request), value=value)
 
