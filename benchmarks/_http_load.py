@@ -23,7 +23,7 @@ import httpx
 
 from benchmarks._limits import lifted_env
 
-__all__ = ["Filed", "Request", "Server", "cpu_seconds", "file_concurrently", "served"]
+__all__ = ["Filed", "Request", "Server", "cpu_seconds", "file_concurrently", "served", "stop"]
 
 _START_TIMEOUT_S = 60.0
 _SERVE = "from deconfliction.cli import main; main()"
@@ -102,12 +102,17 @@ def served(database_url: str, log: Path) -> Iterator[Server]:
             time.sleep(0.1)
         yield Server(base_url, process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server process: SIGTERM, then SIGKILL after 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _healthy(base_url: str) -> bool:

@@ -43,6 +43,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks._http_load import stop
 from benchmarks._latency import Latency, summarise
 from deconfliction.clock import SystemClock
 from deconfliction.parties import Registry
@@ -90,12 +91,7 @@ def _served(url: str, log: Path) -> Iterator[tuple[int, int]]:
             time.sleep(0.1)
         yield port, process.pid
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def _peak_rss_mb(pid: int) -> float:
