@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["LIFTED", "lifted_env"]
 
-LIFTED: dict[str, float] = {
+LIFTED: dict[str, Any] = {  # Any: spread into Settings, whose fields differ in type
     "rate_per_s": 0.0,  # no rate limit
     "max_active_notices": 1e9,
     "max_aircraft": 1e9,

@@ -388,7 +388,11 @@ def _worker(spec: dict[str, Any], results: Any) -> None:
 
 def run(config: Config, work: Path, console: Console | None = None) -> Outcome:
     """Run the benchmark in ``work`` (store, server log); returns what it measured."""
-    say = console.print if console is not None else (lambda *_: None)
+
+    def say(message: str) -> None:
+        if console is not None:
+            console.print(message)
+
     with _store(config.database, config.parties, work) as (url, tokens):
         names = [f"P{i:03d}" for i in range(config.parties)]
         ports = [_free_port() for _ in range(config.servers)]
@@ -404,7 +408,8 @@ def run(config: Config, work: Path, console: Console | None = None) -> Outcome:
             results = context.Queue()
             start_at = context.Value("d", 0.0)
             all_sent = context.Event()
-            ready, sent_done = [], []
+            ready: list[Any] = []  # multiprocessing events of the spawn context
+            sent_done: list[Any] = []
             for k in range(config.processes):
                 ready.append(context.Event())
                 sent_done.append(context.Event())
