@@ -65,6 +65,7 @@ from deconfliction.cli.context import (
 from deconfliction.clock import ManualClock, SystemClock
 from deconfliction.errors import NotFoundError, ValidationError
 from deconfliction.feeds.traffic import DROP_REASONS, AircraftState, CsvReplay, TrafficTick
+from deconfliction.limits import PartyLimits
 from deconfliction.parties import PartyRef, Registry
 from deconfliction.tracks.service import BatchReport, TrackService
 
@@ -282,7 +283,10 @@ def _in_process(path: Path, database: str, parties: int, minutes: float | None) 
     try:
         refs = _parties(Registry(db, SystemClock()), parties)
         clock = ManualClock(datetime(1970, 1, 1, tzinfo=UTC))
-        tracks = TrackService(db, clock, settings)
+        # The service's own limits, remembered as the app remembers them: not one read
+        # of the store per party and tick.
+        limits = PartyLimits(db, clock, settings, cache_s=settings.auth_cache_s)
+        tracks = TrackService(db, clock, settings, limits=limits)
         tally = _Tally()
         with _progress() as progress:
             task = progress.add_task(
