@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,45 @@ def test_a_file_in_fast_time_skips_its_quiet_seconds(tmp_path: Path) -> None:
     assert re.search(r"\b2 ticks of 1 s: 2 states sent, 2 accepted", result.output)
     with Database(f"sqlite:///{tmp_path / 'replay.db'}").read() as session:
         assert session.scalars(select(Conflict)).all() == []
+
+
+def test_days_of_quiet_between_flights_cost_no_tick(tmp_path: Path) -> None:
+    """Three days of two aircraft flying a few minutes a day (one every second, one every
+    two, overlapping), a row with no altitude alone at noon: one tick per second that
+    holds a state, none for the rest of the 3 days' 250,000 seconds."""
+    rows, seconds = [], set()
+    for day in range(3):
+        for ident, start_s, every_s, count in (
+            ("4b1814", 8 * 3600, 1, 120),
+            ("3c6444", 8 * 3600 + 60, 2, 60),
+            ("4b1814", 17 * 3600 + 1800, 4, 15),
+        ):
+            for k in range(count):
+                at = datetime(2021, 10, 7 + day, tzinfo=UTC) + timedelta(
+                    seconds=start_s + k * every_s, milliseconds=250
+                )
+                lon = 8.0 + 0.0013 * k * every_s + (0.5 if ident == "3c6444" else 0.0)
+                rows.append((at, f"{ident},47.0,{lon:.6f},3000.0,100.0,90.0,0.0"))
+                seconds.add(int(at.timestamp()))
+        noon = datetime(2021, 10, 7 + day, 12, tzinfo=UTC)
+        rows.append((noon, "39a415,49.0,2.55,,,,"))
+    rows.sort(key=lambda r: r[0])
+    path = tmp_path / "days.csv.gz"
+    path.write_bytes(
+        gzip.compress(
+            (
+                HEADER
+                + "".join(f"{at.isoformat().replace('+00:00', 'Z')},{row}\n" for at, row in rows)
+            ).encode()
+        )
+    )
+    result = replay(tmp_path, path, "--parties", "2")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert len(seconds) == 3 * (120 + 30 + 15)
+    states = len(rows) - 3
+    assert f"{len(seconds):,} ticks of 1 s: {states:,} states sent, {states:,} accepted" in text
+    assert f"3 of {len(rows):,} rows of the file not sent: no altitude 3," in text
 
 
 @pytest.mark.parametrize(
