@@ -36,7 +36,10 @@ positions (dead-reckoned to the tick, implausible reports left out) came within 
 and 1,000 ft; how many had an alert open before (warned / all), the median and least
 warning time; the same for the approaches where both aircraft were airborne, more
 than 100 ft above their floor (approaches on the runways are not a tactical alert's
-job).
+job); and the same for the approaches where the two were less than ``H - q`` (975 ft)
+apart vertically: those the altitude quantum does not excuse, which the feed model
+must warn of as well as exact geometry does. ``--approaches CSV`` lists every
+approach, to compare two runs approach by approach.
 """
 
 from __future__ import annotations
@@ -207,6 +210,20 @@ class Judge:
         )
 
 
+@dataclass(frozen=True)
+class Approach:
+    """One real close approach: when (s since the epoch), the pair (ids, lower first),
+    their altitude difference then (m), whether both were airborne, the warning (s
+    before; ``None``: none)."""
+
+    time_s: float
+    a: str
+    b: str
+    dz_m: float
+    airborne: bool
+    warning_s: float | None
+
+
 @dataclass
 class Counts:
     opened: int = 0
@@ -218,6 +235,9 @@ class Counts:
     approaches: int = 0
     airborne_warnings: list[float] = field(default_factory=list)
     airborne_approaches: int = 0
+    close_warnings: list[float] = field(default_factory=list)  # |dz| < H - q
+    close_approaches: int = 0
+    listed: list[Approach] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -270,6 +290,21 @@ def _opened(finding: Finding, judge: Judge, counts: Counts, state: TrafficState)
         counts.suspect += 1
     if judge.on_ground(a) or judge.on_ground(b):
         counts.on_ground += 1
+
+
+def _count(counts: Counts, approach: Approach) -> None:
+    counts.listed.append(approach)
+    close = approach.dz_m < DEFAULT_HPZ_M - FEED_MODEL.altitude_quantum_m
+    counts.approaches += 1
+    counts.airborne_approaches += approach.airborne
+    counts.close_approaches += close
+    warning = approach.warning_s
+    if warning is not None:
+        counts.warnings.append(warning)
+        if approach.airborne:
+            counts.airborne_warnings.append(warning)
+        if close:
+            counts.close_warnings.append(warning)
 
 
 def replay(path: Path, exact: bool, tick_s: float, hours: float | None) -> Counts:
@@ -329,12 +364,8 @@ def replay(path: Path, exact: bool, tick_s: float, hours: float | None) -> Count
                         airborne = not (judge.on_ground(a) or judge.on_ground(b))
                         held = open_since.get(("track-track", a, b))
                         warning = None if held is None or held[0] >= now else now - held[0]
-                        counts.approaches += 1
-                        counts.airborne_approaches += airborne
-                        if warning is not None:
-                            counts.warnings.append(warning)
-                            if airborne:
-                                counts.airborne_warnings.append(warning)
+                        dz = abs(float(truth.alt_m[i] - truth.alt_m[j]))
+                        _count(counts, Approach(now, a, b, dz, airborne, warning))
                     inside_until[pair] = now
             now += tick_s
             tick += 1
@@ -359,6 +390,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--exact", action="store_true", help="exact geometry (before issue 9)")
     parser.add_argument("--quick", action="store_true", help="the first hour of each file")
     parser.add_argument("--tick-s", type=float, default=2.0, help="seconds between ticks")
+    parser.add_argument(
+        "--approaches",
+        type=Path,
+        metavar="CSV",
+        help="write every real close approach (file, time, pair, dz, warning) to CSV",
+    )
     args = parser.parse_args(argv)
     files = args.files or sorted(TRAFFIC_DIR.glob("*.csv.gz"))
     if not files:
@@ -368,8 +405,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = Table(
         "file", "alerts", "below floor", "adjacent levels", "suspect", "on ground",
         "warned (all)", "median s", "min s", "warned (airborne)", "median s", "min s",
-        "replay s", title=f"Tactical alerts on real traffic: {title}",
+        "warned (|dz|<H-q)", "median s", "min s", "replay s",
+        title=f"Tactical alerts on real traffic: {title}",
     )  # fmt: skip
+    listed: list[tuple[str, Approach]] = []
     for path in files:
         c = replay(path, args.exact, args.tick_s, 1.0 if args.quick else None)
         table.add_row(
@@ -381,10 +420,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             str(c.on_ground),
             *_warned(c.warnings, c.approaches),
             *_warned(c.airborne_warnings, c.airborne_approaches),
+            *_warned(c.close_warnings, c.close_approaches),
             f"{c.seconds:.0f}",
         )
-    Console(width=200).print(table)
+        listed += [(path.name.split(".")[0], a) for a in c.listed]
+    Console(width=240).print(table)
+    if args.approaches is not None:
+        _write_approaches(args.approaches, listed)
     return 0
+
+
+def _write_approaches(path: Path, listed: list[tuple[str, Approach]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        out = csv.writer(stream)
+        out.writerow(["file", "time", "a", "b", "dz_m", "airborne", "warning_s"])
+        for name, a in listed:
+            warning = "" if a.warning_s is None else f"{a.warning_s:.0f}"
+            stamp = datetime.fromtimestamp(a.time_s, UTC).isoformat()
+            out.writerow([name, stamp, a.a, a.b, f"{a.dz_m:.1f}", int(a.airborne), warning])
 
 
 if __name__ == "__main__":
