@@ -15,6 +15,8 @@ from typing import Annotated
 __all__ = [
     "FOOT_M",
     "KNOT_MPS",
+    "MAX_ALTITUDE_M",
+    "MIN_ALTITUDE_M",
     "NAUTICAL_MILE_M",
     "Degrees",
     "Metres",
@@ -34,6 +36,11 @@ Degrees = Annotated[float, "deg"]
 FOOT_M: Metres = 0.3048
 NAUTICAL_MILE_M: Metres = 1852.0
 KNOT_MPS: MetresPerSecond = NAUTICAL_MILE_M / 3600.0
+
+MIN_ALTITUDE_M: Metres = -1_000.0
+"""The lowest altitude a volume or an aircraft may have (the Dead Sea shore is -430 m)."""
+MAX_ALTITUDE_M: Metres = 100_000.0
+"""The highest: the Kármán line."""
 
 
 def feet_to_metres(feet: float) -> Metres:

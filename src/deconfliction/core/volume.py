@@ -35,6 +35,7 @@ from shapely.geometry.base import BaseGeometry
 
 from deconfliction.core.earth import LocalPlane
 from deconfliction.core.footprint import Footprint
+from deconfliction.core.units import MAX_ALTITUDE_M, MIN_ALTITUDE_M
 from deconfliction.errors import AltitudeError, TimeWindowError, ValidationError
 
 __all__ = [
@@ -51,8 +52,6 @@ __all__ = [
 
 AREA_TOLERANCE_M2 = 1.0
 ALTITUDE_TOLERANCE_M = 0.001
-MIN_ALTITUDE_M = -1_000.0
-MAX_ALTITUDE_M = 100_000.0
 _METRES_PER_DEGREE = 111_320.0
 _DENSIFY_DEG = 0.05
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deconfliction.core.earth import enu_basis, geodetic_to_ecef
+from deconfliction.core.ecef import enu_basis, geodetic_to_ecef
 from deconfliction.tactical.state import FloatArray
 
 __all__ = ["Motion"]

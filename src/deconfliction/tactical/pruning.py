@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from deconfliction.core.earth import WGS84_A, WGS84_E2
+from deconfliction.core.ecef import WGS84_A, WGS84_E2
 from deconfliction.tactical.cpa import Fleet
 
 __all__ = ["SweptBoxes", "candidate_pairs", "plane_drift_m"]

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from deconfliction.core.volume import MAX_ALTITUDE_M, MIN_ALTITUDE_M
+from deconfliction.core.units import MAX_ALTITUDE_M, MIN_ALTITUDE_M
 from deconfliction.errors import ValidationError
 
 __all__ = [

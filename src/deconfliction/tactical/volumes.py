@@ -31,6 +31,7 @@ removes that from the seams.)
 
 >>> from datetime import UTC, datetime, timedelta
 >>> from deconfliction.core.footprint import Footprint
+>>> from deconfliction.core.volume import Volume4D
 >>> from deconfliction.tactical.state import TrafficState
 >>> now = datetime(2026, 1, 1, 12, tzinfo=UTC)
 >>> zone = Volume4D(Footprint.polygon([(8, 47), (8.5, 47), (8.5, 47.5), (8, 47.5), (8, 47)]),
@@ -48,19 +49,22 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import shapely
-from shapely.geometry import Polygon
 
-from deconfliction.core.earth import WGS84_A, WGS84_E2, enu_basis, geodetic_to_ecef
-from deconfliction.core.volume import Volume4D
+from deconfliction.core.ecef import WGS84_A, WGS84_E2, enu_basis, geodetic_to_ecef
 from deconfliction.errors import TimeWindowError, ValidationError
 from deconfliction.tactical.cpa import STILL_MPS
 from deconfliction.tactical.kinematics import Motion
 from deconfliction.tactical.params import DEFAULT_LOOKAHEAD_S
 from deconfliction.tactical.state import FloatArray, IntArray, TrafficState
+
+if TYPE_CHECKING:  # shapely is imported where a volume is prepared: detect needs none of it
+    from shapely.geometry import Polygon
+
+    from deconfliction.core.volume import Volume4D
 
 __all__ = [
     "CONFORMANCE_TOLERANCE_M",
@@ -159,6 +163,8 @@ class _Region:
     metres), its band (grown by as much) and its window relative to ``now``."""
 
     def __init__(self, volume: Volume4D, now: datetime, plane: _Plane, grow_m: float) -> None:
+        import shapely
+
         self.origin, self.east, self.north = plane.origin, plane.east, plane.north
         dense = shapely.segmentize(volume.footprint.shape, _DENSIFY_DEG)
         projected = shapely.transform(dense, self._project_lonlat)
@@ -264,6 +270,8 @@ class _Region:
 
     def holds(self, path: _Path, rows: IntArray, t: FloatArray) -> BoolArray:
         """Whether this volume holds aircraft ``rows[k]`` at time ``t[k]``."""
+        import shapely
+
         x, y, vx, vy = self._plane(path, rows)
         alt = path.alt[rows] + path.vs[rows] * t
         inside = (alt > self.lower_m) & (alt < self.upper_m)
