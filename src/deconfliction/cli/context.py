@@ -16,7 +16,14 @@ if TYPE_CHECKING:  # imported when used: a command that needs no store loads non
     from deconfliction.settings import Settings
     from deconfliction.store.database import Database
 
-__all__ = ["DATABASE_OPTION", "console", "errors_as_exit", "open_database", "settings_for"]
+__all__ = [
+    "DATABASE_OPTION",
+    "console",
+    "errors_as_exit",
+    "open_database",
+    "settings_for",
+    "show_error",
+]
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -44,11 +51,16 @@ def open_database(settings: Settings) -> Database:
     return db
 
 
+def show_error(exc: DeconflictionError) -> None:
+    """Print a DeconflictionError as one plain line on standard error."""
+    err_console.print(f"[bold red]error:[/] {escape(exc.message)}")
+
+
 @contextmanager
 def errors_as_exit() -> Iterator[None]:
     """Print a DeconflictionError as one plain line and exit 2 (no traceback)."""
     try:
         yield
     except DeconflictionError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(exc.message)}")
+        show_error(exc)
         raise typer.Exit(2) from None
