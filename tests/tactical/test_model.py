@@ -143,6 +143,38 @@ def test_conflicts_above_the_floor_agree_with_a_sampler(
                 assert tin >= params.lookahead_s or airborne[0] or tout - tin < 1e-3
 
 
+@_SETTINGS
+@given(state=states(max_aircraft=6), floor=st.sampled_from([0.0, 1_500.0, 6_000.0]))
+def test_the_closest_approach_is_the_closest_before_the_first_landing(
+    state: TrafficState, floor: float
+) -> None:
+    params = DetectionParams(model=PredictionModel(floor_m=floor))
+    found = detect(state, params)
+    vs = state.vs_mps
+    lands = landing_s(state.alt_m, vs, np.full(len(state), floor))
+    for i, j, tcpa, dcpa in zip(found.i, found.j, found.tcpa, found.dcpa, strict=True):
+        first = min(float(lands[i]), float(lands[j]))
+        assert 0.0 <= float(tcpa) <= first
+        # No sampled moment before the first landing is closer than the one reported.
+        t = np.linspace(0.0, min(first, 10 * params.lookahead_s), 2001)
+        horizontal = _sampled(state, params, int(i), int(j), t)[0]
+        assert float(dcpa) <= horizontal.min() + 1.0
+
+
+def test_a_closest_approach_after_a_landing_is_reported_at_the_landing() -> None:
+    # Two arrivals 8.8 km apart, the faster behind: exact geometry meets them closest in
+    # about 440 s, 1,800 m below the ground; landed at 0 m after 80 s, they are closest
+    # at the landing, and the alert's point is there, on the floor, not beyond it.
+    state = _state(("A", 49.0, 2.40, 400, 80, 90, -5), ("B", 49.0, 2.52, 400, 60, 90, -5))
+    exact = detect(state, EXACT_PARAMS)
+    assert float(exact.tcpa[0]) > 400.0
+    found = detect(state, FEED)
+    assert float(found.tcpa[0]) == pytest.approx(80.0)
+    assert float(found.dcpa[0]) == pytest.approx(8_800 - 80 * 20, rel=0.01)
+    assert float(found.tin[0]) == 0.0
+    assert float(found.tout[0]) == pytest.approx(80.0)
+
+
 def _at(state: TrafficState, k: int) -> tuple[float, float]:
     return float(state.lon[k]), float(state.lat[k])
 

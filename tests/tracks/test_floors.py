@@ -38,6 +38,22 @@ def test_an_on_ground_report_gives_the_ground_there() -> None:
     assert floors.under(np.array([8.55]), np.array([47.45])).tolist() == [400.0]
 
 
+def test_the_ground_stays_in_its_own_cell() -> None:
+    floors = FloorMap(default_m=0.0, ground_height_m=30.0)
+    _see(floors, 8.55, 47.45, 420.0, ground=True)  # Zurich
+    # The cell beside it keeps the deployment's floor: the ground there may lie lower.
+    assert floors.under(np.array([8.55, 8.80]), np.array([47.45, 47.45])).tolist() == [420.0, 0.0]
+    # A ground altitude derived from the floors around it is not carried a ring further:
+    # seen at -50 m in one cell, the ground reported beside it at the floor there (-80 m),
+    # the floor two cells from the sighting stays the deployment's.
+    paris = FloorMap(default_m=0.0, ground_height_m=30.0)
+    _see(paris, 2.30, 49.10, -50.0)
+    ground = float(paris.under(np.array([2.55]), np.array([49.10]))[0])
+    assert ground == -80.0
+    _see(paris, 2.55, 49.10, ground, ground=True)
+    assert paris.under(np.array([2.55, 2.80]), np.array([49.10, 49.10])).tolist() == [-80.0, 0.0]
+
+
 def _arrivals(alt: float, clock: ManualClock) -> tuple[dict[str, object], dict[str, object]]:
     return (
         state("A", clock, 2.40, alt_m=alt, gs_mps=70.0, vs_mps=-5.0),

@@ -10,7 +10,8 @@ projected onto it, and
 * vertically while ``|dz + dvs t| < H``; when the prediction model gives floors, a
   descent levels off at its floor: the aircraft lands there (at its ``brk``, see
   :mod:`~deconfliction.tactical.model`) and from then on takes no part, so the
-  vertical interval ends at the pair's first landing;
+  vertical interval ends at the pair's first landing, and the closest approach is
+  the closest before it (``tcpa`` at most the first landing);
 * it is in **conflict** when the two intervals overlap in ``[tin, tout)`` with
   ``tout > 0`` and ``tin < T``; **los** when ``tin < 0`` (inside both now).
 
@@ -154,6 +155,8 @@ def encounters(fleet: Fleet, i: Array, j: Array, lookahead_s: float) -> Conflict
     hit = xp.flatnonzero((tin < tout) & (tout > 0.0) & (tin < lookahead_s))
     a, b, moving, tin, tout = a[hit], b[hit], moving[hit], tin[hit], tout[hit]
     tcpa = xp.where(moving, xp.maximum(-b / xp.where(moving, a, 1.0), 0.0), 0.0)
+    if f.brk is not None:  # the closest approach while both fly, not after a landing
+        tcpa = xp.minimum(tcpa, xp.minimum(f.brk[i[hit]], f.brk[j[hit]]))
     ex = dx[hit] + wx[hit] * tcpa
     ey = dy[hit] + wy[hit] * tcpa
     ez = dz[hit] + wz[hit] * tcpa

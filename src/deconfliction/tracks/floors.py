@@ -8,10 +8,17 @@ warnings. :class:`FloorMap` therefore lowers the floor where the feed reads lowe
 * the map is a grid of cells of :data:`CELL_DEG` degrees; for each it keeps the lowest
   altitude reported there by aircraft in flight, and the lowest altitude of aircraft
   reported *on the ground* there;
-* the floor at a position is the lowest of its cell and the 8 around it: the
-  on-ground altitude where the feed gave one (the ground in the feed's reference),
-  else the deployment's floor; and never above the lowest altitude seen there less the
-  ground height (an aircraft seen flying there was above the ground).
+* the floor at a position is the on-ground altitude of its own cell where the feed
+  gave one (the ground in the feed's reference), else the deployment's floor; and
+  never above the lowest altitude seen in flight in its cell and the 8 around it less
+  the ground height (an aircraft seen flying there was above the ground, and the
+  approaches to an airport lie in the cells beside it).
+
+The ground is a fact about the place it was reported (an airport), so it stays in its
+cell: carried to the neighbours, an airport's ground would lower or raise the floor
+28 km away, and a ground altitude that the feed (or a replay) derived from the floors
+around it would be carried one ring of cells further each time (the Paris recording's
+arrivals were predicted down to -114 m where nothing had been seen below +23 m).
 
 It only ever lowers the floor below what aircraft were seen at, and raises it only to
 where aircraft were reported on the ground: a feed that never says "on ground" keeps
@@ -86,7 +93,5 @@ class FloorMap:
 
     def _floor(self, y: int, x: int) -> float:
         near = [(y + dy, x + dx) for dy, dx in _NEIGHBOURS]
-        ground = min((self._ground[k] for k in near if k in self._ground), default=None)
         seen = min((self._seen[k] for k in near if k in self._seen), default=math.inf)
-        base = self._default if ground is None else ground
-        return min(base, seen - self._height)
+        return min(self._ground.get((y, x), self._default), seen - self._height)
