@@ -121,6 +121,7 @@ def test_days_of_quiet_between_flights_cost_no_tick(tmp_path: Path) -> None:
     states = len(rows) - 3
     assert f"{len(seconds):,} ticks of 1 s: {states:,} states sent, {states:,} accepted" in text
     assert f"3 of {len(rows):,} rows of the file not sent: no altitude 3," in text
+    assert "file 2021-10-07 08:00:00 to 2021-10-09 17:30:57 UTC (2 d 9.5 h) played in" in text
 
 
 @pytest.mark.parametrize(

@@ -24,9 +24,12 @@ conflict resolves after ``track_resolve_ticks`` ticks that have states), so a qu
 night costs nothing. It prints what a tick costs, store writes included: this is the
 tactical service's benchmark on real traffic.
 
-Either way a progress bar with the time left, then a summary with every row of the
+Either way a progress bar with the time left, then a summary: ticks run, states sent
+and refused, the file time played and in how much wall time, and every row of the
 file that was not sent, by reason (no altitude, incomplete, bad value, late,
-duplicate, implausible). A file that cannot be read (no or a wrong header, the header
+duplicate, implausible). The bar goes by the bytes of the file read (rows, near
+enough, and a tick's cost follows its rows), not by file time, in which a quiet night
+would pass in a moment and make the time left a lie; with ``--minutes``, by file time. A file that cannot be read (no or a wrong header, the header
 again inside, empty, not UTF-8, a truncated gzip) stops it with exit status 2 and one
 line saying what to do.
 """
@@ -114,6 +117,9 @@ class _Tally:
     most_open: int = 0
     rows: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
+    start: datetime | None = None
+    end: datetime | None = None
+    wall_s: float = 0.0
 
     def count(self, sent: int, accepted: int, reasons: list[str]) -> None:
         self.sent += sent
@@ -123,6 +129,17 @@ class _Tally:
     def line(self) -> str:
         refused = self.sent - self.accepted
         return f"{self.sent:,} states sent, {self.accepted:,} accepted, {refused:,} refused"
+
+    def pace(self) -> str:
+        """The file time played, in how much wall time: how far ahead of real time."""
+        if self.start is None or self.end is None:
+            return "no state to play"
+        span = (self.end - self.start).total_seconds()
+        pace = f"{span / self.wall_s:,.0f}x real time" if self.wall_s > 0 else "at once"
+        return (
+            f"file {self.start:%Y-%m-%d %H:%M:%S} to {self.end:%Y-%m-%d %H:%M:%S} UTC "
+            f"({_duration(span)}) played in {_duration(self.wall_s)}: {pace}"
+        )
 
     def drops(self) -> str:
         """Every row of the file not sent, by reason."""
@@ -145,6 +162,8 @@ class _Reading:
         skip_empty: bool,
     ) -> None:
         self.replay = CsvReplay(path, period_s=1.0, skip_empty=skip_empty)
+        self.first: datetime | None = None
+        self.last: datetime | None = None
         self.minutes = minutes
         self.progress = progress
         self.task = task
@@ -156,6 +175,7 @@ class _Reading:
             first = first or tick.start
             if self.minutes is not None and tick.start - first >= timedelta(minutes=self.minutes):
                 return
+            self.first, self.last = first, tick.end
             yield tick
             done = (
                 self.replay.bytes_read
@@ -167,6 +187,7 @@ class _Reading:
     def tally(self, tally: _Tally) -> None:
         tally.rows = self.replay.rows
         tally.dropped = self.replay.dropped
+        tally.start, tally.end = self.first, self.last
 
 
 def _progress() -> Progress:
@@ -208,6 +229,7 @@ def replay(
 ) -> None:
     """Replay recorded traffic: into a running service (--url, --token) or in fast time in
     this process (--database), printing what the service made of it."""
+    started = time.perf_counter()
     with errors_as_exit():
         if (url is None) == (database is None):
             raise ValidationError("give either --url with --token (a service) or --database")
@@ -218,6 +240,7 @@ def replay(
         else:
             assert database is not None
             tally = _in_process(file, database, parties, minutes)
+    tally.wall_s = time.perf_counter() - started
     _summary(tally)
 
 
@@ -339,6 +362,7 @@ def _parties(registry: Registry, count: int) -> list[PartyRef]:
 
 def _summary(tally: _Tally) -> None:
     console.print(f"{tally.ticks:,} ticks of 1 s: {tally.line()}")
+    console.print(tally.pace())
     console.print(tally.drops())
     for reason, n in tally.reasons.most_common(_SHOWN_REASONS):
         err_console.print(f"  refused {n:,} times: {reason}")
@@ -368,3 +392,19 @@ def _summary(tally: _Tally) -> None:
         f"conflicts: {tally.opened:,} opened, {tally.updated:,} updates, "
         f"{tally.resolved:,} resolved, at most {tally.most_open} open at once"
     )
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` for a person: ``42.1 s``, ``7 min 05 s``, ``3 h 12 min``, ``11 d 7.8 h``.
+
+    >>> _duration(42.14), _duration(425.0), _duration(11_520.0), _duration(978_210.0)
+    ('42.1 s', '7 min 05 s', '3 h 12 min', '11 d 7.7 h')
+    """
+    if seconds < 60.0:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    if whole < 86_400:
+        return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+    return f"{whole // 86_400} d {whole % 86_400 / 3600:.1f} h"
