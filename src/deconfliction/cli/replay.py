@@ -29,9 +29,10 @@ and refused, the file time played and in how much wall time, and every row of th
 file that was not sent, by reason (no altitude, incomplete, bad value, late,
 duplicate, implausible). The bar goes by the bytes of the file read (rows, near
 enough, and a tick's cost follows its rows), not by file time, in which a quiet night
-would pass in a moment and make the time left a lie; with ``--minutes``, by file time. A file that cannot be read (no or a wrong header, the header
-again inside, empty, not UTF-8, a truncated gzip) stops it with exit status 2 and one
-line saying what to do.
+would pass in a moment and make the time left a lie; with ``--minutes``, by file
+time. A file that cannot be read (no or a wrong header, the header again inside,
+empty, not UTF-8, a truncated gzip) stops it with exit status 2 and one line saying
+what to do.
 """
 
 from __future__ import annotations
