@@ -176,18 +176,21 @@ def floor(code: str, environment: dict[str, str], repeat: int) -> float:
         )
 
 
-def _read(out: object) -> tuple[int, float]:
-    """Pairs and ``seconds`` of a detect document, read in blocks (it may be large)."""
-    assert hasattr(out, "read")
-    pairs, tail = 0, b""
+def _read(out: BinaryIO) -> tuple[int, float]:
+    """Pairs and ``seconds`` of a detect document, read in blocks (it may be large):
+    ``seconds`` comes before the pairs, or after them when streamed."""
+    pairs, tail, first, ending = 0, b"", b"", b""
+    keep = len(b'{"a": ') - 1  # too short to hold a whole marker: none counted twice
     while block := out.read(1 << 22):
         text = tail + block
+        first = first or text
         pairs += text.count(b'{"a": ')
-        keep = len(b'{"a": ') - 1
         tail = text[-keep:]
-        last = text
+        ending = (ending + block)[-256:]
     marker = b'"seconds": '
-    head = last if marker in last else tail + last
+    head = first[: first.index(b'"pairs"')]
+    if marker not in head:
+        head = ending
     start = head.rindex(marker) + len(marker)
     number = head[start:].split(b",")[0].split(b"}")[0]
     return pairs, float(number)
