@@ -1,9 +1,10 @@
 """Assembles the command line from one module per command (each owns its options).
 
 A command's module is imported only when it is needed: :func:`build` with the name of
-the command being run imports that one module (``detect`` on a big file starts without
-loading the store, the web stack or the other commands); without one, every command is
-registered (``deconfliction --help`` lists them all).
+the command being run imports that one module (a command starts without loading the
+store, the web stack or the other commands); without one, every command is registered
+(``deconfliction --help`` lists them all). ``deconfliction detect`` mostly skips Typer
+altogether: see :func:`deconfliction.cli.main`.
 """
 
 from __future__ import annotations
