@@ -33,6 +33,7 @@ rows of the file not sent (no altitude, implausible and the like, from the summa
 the states the service refused (its plausibility gate).
 
 **The reference row** is the whole Swiss recording itself (842 aircraft, 17 hours).
+Target: the 12 days within 10 minutes (the issue's "minutes, not hours").
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ GRID_S = 10
 FLIGHT_GAP_S = 300  # states of one aircraft further apart than this: two flights
 MIN_FLIGHT_S = 600
 DAY_S = 86_400
+TARGET_S = 600.0  # the issue's "minutes, not hours": 12 days within 10 minutes
 
 
 @dataclass(frozen=True)
@@ -303,6 +305,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     files = [path] if args.quick else [path, args.source]
     results = [measure(f, show=show) for f in files]
     console.print(table(results))
+    fleet_s = results[0].wall_s
+    console.print(
+        f"the fleet file ({fleet.days} d, {fleet.aircraft} aircraft) replayed within "
+        f"{TARGET_S / 60:.0f} minutes: "
+        f"{fleet_s <= TARGET_S} ({fleet_s:.0f} s)"
+    )
     return 0
 
 
