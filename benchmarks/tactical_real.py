@@ -23,23 +23,27 @@ Per file it prints the alerts opened and how many involve (judged the same way f
 both runs, from the recording itself):
 
 * **below floor**: an aircraft predicted at closest approach below the floor under it
-  (the deployment's 0 m, lowered where the feed reads lower in flight: the feed's
-  reference);
+  where it is (the floor its prediction starts from: the deployment's 0 m, lowered
+  where the feed reads lower in flight: the feed's reference);
 * **adjacent levels**: two level aircraft (|vs| <= 0.5 m/s) whose altitudes differ by
   at least ``H - q`` (975 ft) and less than ``H`` (1,000 ft);
 * **suspect**: an aircraft whose latest report is implausible (the gate's rule);
-* **on ground**: an aircraft whose latest report says it is on the ground, or that is
-  within 100 ft of its floor and slower than 30 m/s;
+* **on ground**: an aircraft whose latest report says it is on the ground, or did
+  within the last 20 s and it has not climbed out since (faster than 100 ft in 20 s:
+  the recordings' air/ground flag flickers on the runway, an aircraft rolling out at
+  16 kt reporting "airborne" every other message), or that is within 100 ft of its
+  floor and slower than 30 m/s;
 
 and the real close approaches: pairs of aircraft of different parties whose recorded
-positions (dead-reckoned to the tick, implausible reports left out) came within 5 NM
-and 1,000 ft; how many had an alert open before (warned / all), the median and least
-warning time; the same for the approaches where both aircraft were airborne, more
-than 100 ft above their floor (approaches on the runways are not a tactical alert's
-job); and the same for the approaches where the two were less than ``H - q`` (975 ft)
-apart vertically: those the altitude quantum does not excuse, which the feed model
-must warn of as well as exact geometry does. ``--approaches CSV`` lists every
-approach, to compare two runs approach by approach.
+positions (dead-reckoned to the tick, a rate within one 64 ft/min step as level,
+implausible reports left out) came within 5 NM and 1,000 ft; how many had an alert
+open before (warned / all; an alert opened at the tick of the approach is no
+warning), the median and least warning time; the same for the approaches where both
+aircraft were airborne (not on the ground as above: approaches on the runways are not
+a tactical alert's job); and the same for the airborne approaches where the two were
+less than ``H - q`` (975 ft) apart vertically: those the altitude quantum does not
+excuse, which the feed model must warn of as well as exact geometry does.
+``--approaches CSV`` lists every approach, to compare two runs approach by approach.
 """
 
 from __future__ import annotations
@@ -81,11 +85,14 @@ PARTIES = ("Alpha", "Bravo", "Charlie", "Delta")
 RESOLVE_TICKS = 3
 APPROACH_GAP_S = 300.0  # a pair apart this long comes close again: a new approach
 FRESH_S = 20.0  # a recorded position older than this is not the aircraft's position
+LEVEL_MPS = 0.5  # one 64 ft/min rate step, as recorded (0.33 m/s), is level flight
+GROUND_HOLD_S = Settings.track_ground_hold_s  # the service's default
 EXACT_SETTINGS = {
     "track_floor_m": -100_000.0,  # no floor anywhere
     "track_altitude_quantum_m": 0.0,
     "track_level_vs_mps": 0.0,
     "track_takeoff_speed_mps": 0.0,
+    "track_ground_hold_s": 0.0,
     "track_gate_speed_mps": 1e12,
     "track_gate_vs_mps": 1e12,
 }
@@ -145,12 +152,14 @@ class Judge:
     )  # id -> the last plausible airborne report (t, lon, lat, alt, gs, trk, vs)
     bad: set[str] = field(default_factory=set)  # latest report implausible
     grounded: set[str] = field(default_factory=set)  # latest report on the ground
+    ground_s: dict[str, float] = field(default_factory=dict)  # last report on the ground
 
     def take(self, rec: Recording, rows: range) -> None:
         for k in rows:
             ident = rec.ids[k]
             if np.isnan(rec.alt[k]):
                 self.grounded.add(ident)
+                self.ground_s[ident] = float(rec.time_s[k])
                 continue
             if np.isnan(rec.gs[k]) or np.isnan(rec.trk[k]) or np.isnan(rec.vs[k]):
                 continue
@@ -177,17 +186,25 @@ class Judge:
     def floor(self, lon: float, lat: float) -> float:
         return float(self.floors.under(np.array([lon]), np.array([lat]))[0])
 
-    def on_ground(self, ident: str) -> bool:
+    def on_ground(self, ident: str, now_s: float) -> bool:
+        """Reported on the ground last, or within the ground hold before ``now_s`` and
+        not climbing out of it since, or low and slow over its floor."""
         if ident in self.grounded:
             return True
-        _, lon, lat, alt, gs, _, _ = self.last[ident]
+        _, lon, lat, alt, gs, _, vs = self.last[ident]
+        lift = FEED_MODEL.ground_height_m / GROUND_HOLD_S
+        if now_s - self.ground_s.get(ident, -np.inf) <= GROUND_HOLD_S and vs <= lift:
+            return True
         return alt - self.floor(lon, lat) <= FEED_MODEL.ground_height_m and (
             gs < FEED_MODEL.takeoff_speed_mps
         )
 
     def truth(self, now_s: float) -> TrafficState:
         """Where the recording puts every aircraft heard lately in flight, reckoned to
-        now (an aircraft last heard on the ground is on the ground)."""
+        now (an aircraft last heard on the ground is on the ground; a rate within one
+        64 ft/min step moves no altitude: the recording's level aircraft report it as
+        often as 0, and extrapolated it would put aircraft at adjacent flight levels,
+        recorded 975 ft apart, closer than the recording ever shows them)."""
         fresh = [
             (i, v)
             for i, v in self.last.items()
@@ -197,7 +214,8 @@ class Judge:
             return TrafficState([], [], [], [], [], [], [], [])
         ids = [i for i, _ in fresh]
         v = np.array([x for _, x in fresh])
-        at = advance(v[:, 1], v[:, 2], v[:, 3], v[:, 4], v[:, 5], v[:, 6], now_s - v[:, 0])
+        vs = np.where(np.abs(v[:, 6]) <= LEVEL_MPS, 0.0, v[:, 6])
+        at = advance(v[:, 1], v[:, 2], v[:, 3], v[:, 4], v[:, 5], vs, now_s - v[:, 0])
         return TrafficState(
             ids=ids,
             party=[party_of(i) for i in ids],
@@ -235,7 +253,7 @@ class Counts:
     approaches: int = 0
     airborne_warnings: list[float] = field(default_factory=list)
     airborne_approaches: int = 0
-    close_warnings: list[float] = field(default_factory=list)  # |dz| < H - q
+    close_warnings: list[float] = field(default_factory=list)  # airborne, |dz| < H - q
     close_approaches: int = 0
     listed: list[Approach] = field(default_factory=list)
     seconds: float = 0.0
@@ -272,6 +290,25 @@ def _rows_of(
         yield party_of(ident), row
 
 
+def _batches(
+    rows: Iterator[tuple[int, dict[str, Any]]],
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """A tick's rows as batches per party, in time order, each batch holding at most
+    one report per aircraft (a batch keeps only the latest of an aircraft's states,
+    and the feed streamed every one: an "on the ground" between two airborne reports
+    must reach the service as it reached the judge)."""
+    rounds: list[dict[int, list[dict[str, Any]]]] = []
+    seen: dict[str, int] = {}
+    for party, row in rows:
+        k = seen.get(row["id"], 0)
+        seen[row["id"]] = k + 1
+        if k == len(rounds):
+            rounds.append({})
+        rounds[k].setdefault(party, []).append(row)
+    for batches in rounds:
+        yield from batches.items()
+
+
 def _opened(finding: Finding, judge: Judge, counts: Counts, state: TrafficState) -> None:
     counts.opened += 1
     a, b = finding.key[1], finding.key[2]
@@ -283,18 +320,18 @@ def _opened(finding: Finding, judge: Judge, counts: Counts, state: TrafficState)
             counts.below_floor += 1
             break
     dz = abs(float(state.alt_m[ka] - state.alt_m[kb]))
-    level = max(abs(float(state.vs_mps[ka])), abs(float(state.vs_mps[kb]))) <= 0.5
+    level = max(abs(float(state.vs_mps[ka])), abs(float(state.vs_mps[kb]))) <= LEVEL_MPS
     if level and DEFAULT_HPZ_M - FEED_MODEL.altitude_quantum_m <= dz < DEFAULT_HPZ_M:
         counts.adjacent += 1
     if a in judge.bad or b in judge.bad:
         counts.suspect += 1
-    if judge.on_ground(a) or judge.on_ground(b):
+    if judge.on_ground(a, finding.time_s) or judge.on_ground(b, finding.time_s):
         counts.on_ground += 1
 
 
 def _count(counts: Counts, approach: Approach) -> None:
     counts.listed.append(approach)
-    close = approach.dz_m < DEFAULT_HPZ_M - FEED_MODEL.altitude_quantum_m
+    close = approach.airborne and approach.dz_m < DEFAULT_HPZ_M - FEED_MODEL.altitude_quantum_m
     counts.approaches += 1
     counts.airborne_approaches += approach.airborne
     counts.close_approaches += close
@@ -339,10 +376,7 @@ def replay(path: Path, exact: bool, tick_s: float, hours: float | None) -> Count
             start = stop
             clock.set(datetime.fromtimestamp(now, UTC))
             judge.take(rec, rows)
-            batches: dict[int, list[dict[str, Any]]] = {}
-            for party, row in _rows_of(rec, rows, not exact, judge):
-                batches.setdefault(party, []).append(row)
-            for party, batch in batches.items():
+            for party, batch in _batches(_rows_of(rec, rows, not exact, judge)):
                 service.report(parties[party], batch)
             snapshot = service.snapshot(clock.now())
             findings = track_track(snapshot, separation, cluster_pairs=0)
@@ -361,7 +395,7 @@ def replay(path: Path, exact: bool, tick_s: float, hours: float | None) -> Count
                     a, b = sorted((str(truth.ids[i]), str(truth.ids[j])))
                     pair = (a, b)
                     if now - inside_until.get(pair, -np.inf) > APPROACH_GAP_S:
-                        airborne = not (judge.on_ground(a) or judge.on_ground(b))
+                        airborne = not (judge.on_ground(a, now) or judge.on_ground(b, now))
                         held = open_since.get(("track-track", a, b))
                         warning = None if held is None or held[0] >= now else now - held[0]
                         dz = abs(float(truth.alt_m[i] - truth.alt_m[j]))
@@ -405,7 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = Table(
         "file", "alerts", "below floor", "adjacent levels", "suspect", "on ground",
         "warned (all)", "median s", "min s", "warned (airborne)", "median s", "min s",
-        "warned (|dz|<H-q)", "median s", "min s", "replay s",
+        "warned (airborne, |dz|<H-q)", "median s", "min s", "replay s",
         title=f"Tactical alerts on real traffic: {title}",
     )  # fmt: skip
     listed: list[tuple[str, Approach]] = []

@@ -92,6 +92,10 @@ class Settings:
     track_takeoff_speed_mps: float = 30.0
     """Within this height of its floor (m) and slower than this speed (m/s) an aircraft is
     on the ground and takes no part in track-track prediction."""
+    track_ground_hold_s: float = 20.0
+    """An aircraft reported on the ground is still on the ground this long after (s), its
+    airborne reports meanwhile notwithstanding (a feed's air/ground flag flickers on the
+    runway), unless it climbs fast enough to clear the ground height within it."""
     track_gate_speed_mps: float = 600.0
     track_gate_vs_mps: float = 200.0
     """Plausibility gate: a state implying a move faster than these from the aircraft's

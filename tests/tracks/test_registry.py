@@ -99,6 +99,42 @@ def test_a_snapshot_dead_reckons_to_the_tick_and_forgets_the_aged() -> None:
     assert len(registry) == 1
 
 
+def test_a_rate_in_the_dead_band_moves_no_altitude_to_the_tick() -> None:
+    registry = TrackRegistry()
+    rows = [state("level", vs_mps=-0.33), state("slow", lon=9.0, vs_mps=-1.0)]
+    registry.report(1, batch(rows), NOW.timestamp(), MAX_AGE_S)
+    later = NOW.timestamp() + 8.0
+    exact = registry.snapshot(later, MAX_AGE_S)
+    np.testing.assert_allclose(exact.state.alt_m, [3000.0 - 2.64, 2992.0])
+    fed = registry.snapshot(later, MAX_AGE_S, level_vs_mps=0.5)
+    np.testing.assert_allclose(fed.state.alt_m, [3000.0, 2992.0])
+    assert fed.state.vs_mps.tolist() == [-0.33, -1.0]  # the reported rates, as reported
+
+
+def test_on_the_ground_for_the_hold_after_a_report_that_says_so() -> None:
+    registry = TrackRegistry()
+    t0 = NOW.timestamp()
+    hold = {"ground_hold_s": 20.0, "lift_mps": 1.5}
+    registry.report(1, batch([state("R", on_ground=True)]), t0, MAX_AGE_S)
+    # The flag flickers: airborne two seconds later, rolling level at 50 m/s.
+    later = NOW + timedelta(seconds=2)
+    rolling = state("R", later, gs_mps=50.0, vs_mps=0.33)
+    registry.report(1, batch([rolling], later), t0 + 2.0, MAX_AGE_S)
+    assert registry.snapshot(t0 + 4.0, MAX_AGE_S).state.on_ground.tolist() == [False]
+    assert registry.snapshot(t0 + 4.0, MAX_AGE_S, **hold).state.on_ground.tolist() == [True]
+    assert registry.snapshot(t0 + 20.0, MAX_AGE_S, **hold).state.on_ground.tolist() == [True]
+    assert registry.snapshot(t0 + 21.0, MAX_AGE_S, **hold).state.on_ground.tolist() == [False]
+    # Climbing out faster than the ground height in the hold: flying at once.
+    departing = state("R", later, gs_mps=80.0, vs_mps=8.0)
+    registry.report(1, batch([departing], later), t0 + 2.0, MAX_AGE_S)
+    assert registry.snapshot(t0 + 4.0, MAX_AGE_S, **hold).state.on_ground.tolist() == [False]
+    # A new aircraft in a reused row starts with no ground report.
+    registry.snapshot(t0 + 100.0, MAX_AGE_S)
+    late = NOW + timedelta(seconds=100)
+    registry.report(1, batch([state("S", late)], late), t0 + 100.0, MAX_AGE_S)
+    assert registry.snapshot(t0 + 101.0, MAX_AGE_S, **hold).state.on_ground.tolist() == [False]
+
+
 @dataclass
 class _Held:
     party: int

@@ -102,6 +102,7 @@ class TrackRegistry:
         self._party: IntArray = np.zeros(capacity, dtype=np.int64)
         self._live = np.zeros(capacity, dtype=bool)
         self._ground = np.zeros(capacity, dtype=bool)
+        self._ground_s = np.full(capacity, np.nan)  # its last on-ground state, s
         self._columns: dict[str, FloatArray] = {
             name: np.zeros(capacity, dtype=np.float64) for name in _FLOATS
         }
@@ -153,6 +154,8 @@ class TrackRegistry:
         for name in _FLOATS:
             self._columns[name][taken] = getattr(batch, name)[keep]
         self._ground[taken] = batch.on_ground[keep]
+        grounded = batch.on_ground[keep]
+        self._ground_s[taken[grounded]] = batch.time_s[keep][grounded]
         return tuple(rejected)
 
     def count(self, party_id: int, ids: Sequence[str], since_s: float) -> tuple[int, int]:
@@ -184,10 +187,21 @@ class TrackRegistry:
         now_s: float,
         max_age_s: float,
         floor_of: Callable[[FloatArray, FloatArray], FloatArray] | None = None,
+        *,
+        level_vs_mps: float = 0.0,
+        ground_hold_s: float = 0.0,
+        lift_mps: float = np.inf,
     ) -> Snapshot:
         """Every aircraft heard within ``max_age_s`` of ``now_s``, dead-reckoned to
         ``now_s``, with its on-ground flag and, given ``floor_of`` (lon, lat -> metres),
-        the floor under it; older ones are forgotten. A state that cannot be dead-reckoned into a
+        the floor under it; older ones are forgotten.
+
+        As a feed is read (:class:`~deconfliction.tactical.params.PredictionModel`): a
+        vertical speed within ``level_vs_mps`` is level flight, so it moves no altitude
+        between the state and the tick either; an aircraft reported on the ground within
+        ``ground_hold_s`` before ``now_s`` is still on the ground (a feed's air/ground
+        flag flickers on the runway) unless its latest state climbs faster than
+        ``lift_mps``. A state that cannot be dead-reckoned into a
         valid one (it should not happen: rows are checked on the way in) is left out of
         this tick and logged."""
         c = self._columns
@@ -196,15 +210,18 @@ class TrackRegistry:
         for slot in stale.tolist():
             self._forget(slot)
         rows = np.flatnonzero(self._live)
+        vs = c["vs_mps"][rows]
         at = advance(
             c["lon"][rows],
             c["lat"][rows],
             c["alt_m"][rows],
             c["gs_mps"][rows],
             c["trk_deg"][rows],
-            c["vs_mps"][rows],
+            np.where(np.abs(vs) <= level_vs_mps, 0.0, vs),
             age[rows],
         )
+        with np.errstate(invalid="ignore"):  # NaN: never reported on the ground
+            held = (now_s - self._ground_s[rows] <= ground_hold_s) & (vs <= lift_mps)
         state, refused = accept_rows(
             ids=[str(self._ids[s]) for s in rows.tolist()],
             party=self._party[rows],
@@ -215,7 +232,7 @@ class TrackRegistry:
             trk_deg=at.trk_deg,
             vs_mps=c["vs_mps"][rows],
             floor_m=None if floor_of is None else floor_of(at.lon, at.lat),
-            on_ground=self._ground[rows],
+            on_ground=self._ground[rows] | held,
         )
         if refused:
             _log.warning(
@@ -256,6 +273,7 @@ class TrackRegistry:
         self._ids[slot] = ident
         self._party[slot] = party_id
         self._live[slot] = True
+        self._ground_s[slot] = np.nan
         return slot
 
     def _forget(self, slot: int) -> None:
@@ -275,6 +293,7 @@ class TrackRegistry:
         self._party = np.concatenate([self._party, np.zeros(new - old, dtype=np.int64)])
         self._live = np.concatenate([self._live, np.zeros(new - old, dtype=bool)])
         self._ground = np.concatenate([self._ground, np.zeros(new - old, dtype=bool)])
+        self._ground_s = np.concatenate([self._ground_s, np.full(new - old, np.nan)])
         for name in _FLOATS:
             self._columns[name] = np.concatenate([self._columns[name], np.zeros(new - old)])
         self._free.extend(range(new - 1, old - 1, -1))

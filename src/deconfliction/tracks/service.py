@@ -427,11 +427,21 @@ class TrackService:
         )
 
     def snapshot(self, now: datetime) -> Snapshot:
-        """The live aircraft at ``now`` as a tick judges them: dead-reckoned, with the
-        floor under each, those whose latest state was implausible left out."""
+        """The live aircraft at ``now`` as a tick judges them: dead-reckoned (level in the
+        dead band), with the floor under each and on the ground for
+        ``track_ground_hold_s`` after a report that says so (unless climbing faster than
+        the ground height in that time), those whose latest state was implausible left
+        out."""
         with self._registry_lock:
+            settings = self._settings
+            hold = settings.track_ground_hold_s
             snapshot = self._registry.snapshot(
-                now.timestamp(), self._settings.track_max_age_s, self._floors.under
+                now.timestamp(),
+                settings.track_max_age_s,
+                self._floors.under,
+                level_vs_mps=settings.track_level_vs_mps,
+                ground_hold_s=hold,
+                lift_mps=settings.track_ground_height_m / hold if hold > 0.0 else np.inf,
             )
             return self._without_suspects(snapshot)
 
