@@ -159,7 +159,7 @@ def run(case: Case, repeat: int = 1) -> Result:
     return Result(case, statistics.median(detections), statistics.median(wholes), pairs, max(peaks))
 
 
-FLOORS = (
+FLOORS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("floor: python -c pass", "pass", {}),
     ("floor: import numpy", "import numpy", {}),
     ("floor: import numpy, 1 thread", "import numpy", {"OPENBLAS_NUM_THREADS": "1"}),

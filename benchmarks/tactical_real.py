@@ -87,7 +87,7 @@ APPROACH_GAP_S = 300.0  # a pair apart this long comes close again: a new approa
 FRESH_S = 20.0  # a recorded position older than this is not the aircraft's position
 LEVEL_MPS = 0.5  # one 64 ft/min rate step, as recorded (0.33 m/s), is level flight
 GROUND_HOLD_S = Settings.track_ground_hold_s  # the service's default
-EXACT_SETTINGS = {
+EXACT_SETTINGS: dict[str, Any] = {  # Any: spread into Settings
     "track_floor_m": -100_000.0,  # no floor anywhere
     "track_altitude_quantum_m": 0.0,
     "track_level_vs_mps": 0.0,
@@ -114,7 +114,7 @@ class Recording:
 
 def read(path: Path, hours: float | None) -> Recording:
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", newline="") as stream:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8", newline="") as stream:
         reader = csv.reader(stream)
         next(reader)
         rows = [r for r in reader if len(r) == 8 and r[2] and r[3]]
@@ -211,14 +211,17 @@ class Judge:
             if now_s - v[0] <= FRESH_S and i not in self.grounded
         ]
         if not fresh:
-            return TrafficState([], [], [], [], [], [], [], [])
+            none = np.zeros(0)
+            return TrafficState(
+                np.zeros(0, str), np.zeros(0, np.int64), none, none, none, none, none, none
+            )
         ids = [i for i, _ in fresh]
         v = np.array([x for _, x in fresh])
         vs = np.where(np.abs(v[:, 6]) <= LEVEL_MPS, 0.0, v[:, 6])
         at = advance(v[:, 1], v[:, 2], v[:, 3], v[:, 4], v[:, 5], vs, now_s - v[:, 0])
         return TrafficState(
-            ids=ids,
-            party=[party_of(i) for i in ids],
+            ids=np.array(ids),
+            party=np.array([party_of(i) for i in ids], dtype=np.int64),
             lon=at.lon,
             lat=at.lat,
             alt_m=at.alt_m,
