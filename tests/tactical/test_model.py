@@ -58,7 +58,22 @@ def _fed(draw: st.DrawFn) -> TrafficState:
         columns["floor_m"] = floor
     if draw(st.booleans()):
         columns["on_ground"] = ground
+    columns.update(draw(_feed_columns(n)))
     return TrafficState(**columns)
+
+
+@st.composite
+def _feed_columns(draw: st.DrawFn, n: int) -> dict[str, list[float]]:
+    """Per-aircraft feed settings as a service with parties of several feeds sends them:
+    an altitude quantum and a dead band per row (NaN: the model's), or none."""
+    columns = {}
+    for name, values in (
+        ("quantum_m", [math.nan, 0.0, 7.62, 30.0]),
+        ("level_vs_mps", [math.nan, 0.0, 0.5, 3.0]),
+    ):
+        if draw(st.booleans()):
+            columns[name] = draw(st.lists(st.sampled_from(values), min_size=n, max_size=n))
+    return columns
 
 
 def _state(*rows: tuple[Any, ...], **extra: Any) -> TrafficState:
@@ -99,18 +114,33 @@ def _sampled(state: TrafficState, params: DetectionParams, i: int, j: int, t: An
     horizontal = np.sqrt((gap * gap).sum(axis=1))
     assert model.floor_m is not None
     floor = np.full(2, model.floor_m)
-    vs = level(state.vs_mps[[i, j]], model)
+    bands = None if state.level_vs_mps is None else state.level_vs_mps[[i, j]]
+    vs = level(state.vs_mps[[i, j]], model, bands)
     alt = [predicted_alt(state.alt_m[[k]], vs[[n]], floor[[n]], t) for n, k in enumerate((i, j))]
     landed = [t >= landing_s(state.alt_m[[k]], vs[[n]], floor[[n]]) for n, k in enumerate((i, j))]
-    h = params.hpz_m - model.altitude_quantum_m - SEPARATION_TOLERANCE_M
+    quantum = [model.altitude_quantum_m] * 2
+    if state.quantum_m is not None:  # each row's own, else the model's
+        quantum = [
+            model.altitude_quantum_m if math.isnan(q) else q for q in state.quantum_m[[i, j]]
+        ]
+    h = max(params.hpz_m - q for q in quantum) - SEPARATION_TOLERANCE_M
     zones = [params.rpz_m] if state.rpz_m is None else state.rpz_m[[i, j]].tolist()
     r = max(params.rpz_m if math.isnan(z) else z for z in zones) - SEPARATION_TOLERANCE_M
     return (horizontal, np.abs(alt[1] - alt[0]), r, h, ~(landed[0] | landed[1]))
 
 
+@st.composite
+def _with_feed_columns(draw: st.DrawFn) -> TrafficState:
+    """A small fleet, with per-aircraft quanta and dead bands or without."""
+    state = draw(states(max_aircraft=6))
+    columns = {name: getattr(state, name) for name in ("ids", "party", "lon", "lat", "alt_m")}
+    columns.update(gs_mps=state.gs_mps, trk_deg=state.trk_deg, vs_mps=state.vs_mps)
+    return TrafficState(**columns, rpz_m=state.rpz_m, **draw(_feed_columns(len(state))))
+
+
 @_SETTINGS
 @given(
-    state=states(max_aircraft=6),
+    state=_with_feed_columns(),
     floor=st.sampled_from([0.0, 1_500.0, 6_000.0]),
     quantum=st.sampled_from([0.0, 7.62]),
 )
@@ -229,6 +259,38 @@ def test_adjacent_levels_within_the_quantum_are_separated() -> None:
 
 
 EXACT_PARAMS = DetectionParams(model=EXACT)
+
+
+def test_of_two_feeds_the_more_precise_quantum_governs() -> None:
+    # 980 ft apart at one level each: 25-ft feeds on both sides (H - q = 975 ft) are
+    # separated; a feed with exact altitude (q = 0) on one side makes H - 0 = 1,000 ft
+    # the pair's limit, and the pair is in conflict.
+    rows = (
+        ("A", 49.0, 2.4, 3_000, 200, 90, 0),
+        ("B", 49.0, 2.7, 3_000 + 980 * 0.3048, 200, 270, 0),
+    )
+    assert len(detect(_state(*rows), FEED)) == 0
+    assert len(detect(_state(*rows, quantum_m=[math.nan, math.nan]), FEED)) == 0
+    assert len(detect(_state(*rows, quantum_m=[0.0, math.nan]), FEED)) == 1
+    assert len(detect(_state(*rows, quantum_m=[7.62, 0.0]), FEED)) == 1
+    # And a coarse feed's quantum applies to the other side only through the pair's max.
+    assert len(detect(_state(*rows, quantum_m=[30.0, 30.0]), EXACT_PARAMS)) == 0
+
+
+def test_each_aircraft_s_own_dead_band_applies() -> None:
+    rows = (("A", 49.0, 2.4, 3_000, 200, 90, 0.33), ("B", 49.0, 2.7, 3_304.8, 200, 270, -0.33))
+    assert len(detect(_state(*rows), FEED)) == 0  # both within the model's 0.5 m/s
+    assert len(detect(_state(*rows, level_vs_mps=[0.0, 0.0]), FEED)) == 1  # exact: closing
+    assert len(detect(_state(*rows, level_vs_mps=[math.nan, 0.0]), FEED)) == 1  # B descends
+    assert len(detect(_state(*rows, level_vs_mps=[1.0, 1.0]), EXACT_PARAMS)) == 0
+
+
+def test_a_negative_feed_column_is_refused() -> None:
+    rows = (("A", 49.0, 2.4, 3_000, 200, 90, 0), ("B", 49.0, 2.7, 3_000, 200, 270, 0))
+    with pytest.raises(ValidationError, match=r"quantum_m -1\.0 must be 0 or more"):
+        _state(*rows, quantum_m=[-1.0, 0.0])
+    with pytest.raises(ValidationError, match="level_vs_mps is inf, not a finite number"):
+        _state(*rows, level_vs_mps=[math.inf, 0.0])
 
 
 def test_a_rate_within_the_dead_band_is_level() -> None:

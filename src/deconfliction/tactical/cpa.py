@@ -16,11 +16,12 @@ projected onto it, and
   ``tout > 0`` and ``tin < T``; **los** when ``tin < 0`` (inside both now).
 
 ``R`` and ``H`` are the larger of the pair's protected zones, less
-:data:`SEPARATION_TOLERANCE_M` (and ``H`` less the model's altitude quantum): two
-aircraft exactly ``H`` apart and level (adjacent flight levels) are separated, and so
-are pairs that differ from that by
-floating-point noise. Relative speeds below :data:`STILL_MPS` count as no relative
-motion (the intervals are then all or nothing).
+:data:`SEPARATION_TOLERANCE_M`, each aircraft's half-height less its altitude quantum
+first (its feed's, ``TrafficState.quantum_m``, else the model's): ``H = max(H_i - q_i,
+H_j - q_j)``, so of two feeds the more precise one governs. Two aircraft exactly
+``H`` apart and level (adjacent flight levels) are separated, and so are pairs that
+differ from that by floating-point noise. Relative speeds below :data:`STILL_MPS`
+count as no relative motion (the intervals are then all or nothing).
 
 The arithmetic is symmetric: swapping i and j negates ``d``, ``w`` and ``dz`` exactly
 and leaves every result bit-for-bit the same.
@@ -37,7 +38,7 @@ import numpy as np
 from deconfliction.tactical.backend import ArrayBackend
 from deconfliction.tactical.conflicts import ConflictSet
 from deconfliction.tactical.kinematics import Motion
-from deconfliction.tactical.model import floors, landing_s, level
+from deconfliction.tactical.model import floors, landing_s, level_vs, quanta
 from deconfliction.tactical.params import DetectionParams
 from deconfliction.tactical.state import TrafficState
 
@@ -54,7 +55,7 @@ class Fleet:
     """One array per per-aircraft quantity, on a backend: ECEF ground position ``p*``
     (m), velocity ``v*`` (m/s) and unit normal ``u*``; altitude ``alt`` (m), vertical
     speed ``vs`` (m/s), ground speed ``gs`` (m/s), the protected zone ``rpz``/``hpz``
-    (m, overrides applied, ``hpz`` less the altitude quantum) and the party code;
+    (m, overrides applied, ``hpz`` less each aircraft's altitude quantum) and the party code;
     when the model gives floors, ``brk``: when a descent reaches the floor and the
     aircraft lands (s from now; ``inf`` when it does not descend), else ``None``."""
 
@@ -83,9 +84,9 @@ class Fleet:
         motion = Motion.of(state.lon, state.lat, state.gs_mps, state.trk_deg)
         rpz = _zone(state.rpz_m, params.rpz_m, len(state))
         hpz = _zone(state.hpz_m, params.hpz_m, len(state))
-        if model.altitude_quantum_m > 0.0:
-            hpz = np.maximum(hpz - model.altitude_quantum_m, 0.0)
-        vs = level(state.vs_mps, model)
+        if state.quantum_m is not None or model.altitude_quantum_m > 0.0:
+            hpz = np.maximum(hpz - quanta(state, model), 0.0)
+        vs = level_vs(state, model)
         floor = floors(state, model)
         put = backend.to_device
         brk = None if floor is None else put(landing_s(state.alt_m, vs, floor))

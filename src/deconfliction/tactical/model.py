@@ -17,7 +17,16 @@ import numpy as np
 from deconfliction.tactical.params import PredictionModel
 from deconfliction.tactical.state import BoolArray, FloatArray, IntArray, TrafficState
 
-__all__ = ["floors", "landing_s", "level", "on_ground", "predicted_alt", "taking_part"]
+__all__ = [
+    "floors",
+    "landing_s",
+    "level",
+    "level_vs",
+    "on_ground",
+    "predicted_alt",
+    "quanta",
+    "taking_part",
+]
 
 
 def floors(state: TrafficState, model: PredictionModel) -> FloatArray | None:
@@ -61,11 +70,42 @@ def predicted_alt(
     return np.where(vs_mps < 0.0, np.maximum(alt, _stop(alt_m, floor_m)), alt)
 
 
-def level(vs_mps: FloatArray, model: PredictionModel) -> FloatArray:
-    """Vertical speeds with the level-flight dead band applied (``|vs| <= v_level`` is 0)."""
-    if model.level_vs_mps <= 0.0:
+def _per_row(column: FloatArray | None, default: float) -> FloatArray | float:
+    if column is None:
+        return default
+    return np.where(np.isnan(column), default, column)
+
+
+def quanta(state: TrafficState, model: PredictionModel) -> FloatArray:
+    """Each aircraft's altitude quantum, metres: its feed's (``state.quantum_m``), else
+    the model's. A pair is separated vertically when ``|dz| >= max(H_i - q_i, H_j - q_j)``:
+    the more precise feed of the two governs.
+
+    >>> from deconfliction.tactical.params import FEED_MODEL
+    >>> s = TrafficState(ids=["a", "b"], party=[1, 2], lon=[0.0, 0.0], lat=[0.0, 0.0],
+    ...     alt_m=[0.0, 0.0], gs_mps=[0.0, 0.0], trk_deg=[0.0, 0.0], vs_mps=[0.0, 0.0],
+    ...     quantum_m=[0.0, np.nan])
+    >>> quanta(s, FEED_MODEL).tolist()
+    [0.0, 7.62]
+    """
+    return np.broadcast_to(_per_row(state.quantum_m, model.altitude_quantum_m), (len(state),))
+
+
+def level(
+    vs_mps: FloatArray, model: PredictionModel, band_mps: FloatArray | None = None
+) -> FloatArray:
+    """Vertical speeds with the level-flight dead band applied (``|vs| <= v_level`` is 0);
+    ``band_mps``: each aircraft's own band (NaN: the model's)."""
+    band = _per_row(band_mps, model.level_vs_mps)
+    if band_mps is None and model.level_vs_mps <= 0.0:
         return vs_mps
-    return np.where(np.abs(vs_mps) <= model.level_vs_mps, 0.0, vs_mps)
+    return np.where((np.abs(vs_mps) <= band) & (band > 0.0), 0.0, vs_mps)
+
+
+def level_vs(state: TrafficState, model: PredictionModel) -> FloatArray:
+    """The vertical speeds of ``state`` as the model reads them: each aircraft's dead
+    band (``state.level_vs_mps``, else the model's) applied."""
+    return level(state.vs_mps, model, state.level_vs_mps)
 
 
 def on_ground(state: TrafficState, model: PredictionModel) -> BoolArray:

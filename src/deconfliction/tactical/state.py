@@ -21,6 +21,10 @@ field       unit     meaning
 ``floor_m`` m        optional floor under each aircraft (NaN: the model's floor)
 ``on_ground`` —      optional: reported on the ground (no part in track-track
                      prediction)
+``quantum_m`` m      optional altitude resolution of each aircraft's feed (NaN:
+                     the model's; see :class:`~deconfliction.tactical.params.PredictionModel`)
+``level_vs_mps`` m/s optional level-flight dead band of each aircraft's feed (NaN:
+                     the model's)
 ==========  =======  ===========================================================
 
 A state with a bad row is refused with a :class:`~deconfliction.errors.ValidationError`
@@ -95,6 +99,8 @@ class TrafficState:
     hpz_m: FloatArray | None = None
     floor_m: FloatArray | None = None
     on_ground: BoolArray | None = None
+    quantum_m: FloatArray | None = None
+    level_vs_mps: FloatArray | None = None
 
     def __post_init__(self) -> None:
         for name, value in _coerce({f.name: getattr(self, f.name) for f in fields(self)}).items():
@@ -114,7 +120,7 @@ class TrafficState:
 
 _FIELDS = tuple(f.name for f in fields(TrafficState))
 _FLOATS = ("lon", "lat", "alt_m", "gs_mps", "trk_deg", "vs_mps")
-_OPTIONAL = ("rpz_m", "hpz_m", "floor_m")
+_OPTIONAL = ("rpz_m", "hpz_m", "floor_m", "quantum_m", "level_vs_mps")
 
 
 def _pick(array: Any, index: np.ndarray[Any, Any]) -> Any:
@@ -222,6 +228,10 @@ def _rejections(columns: Any) -> tuple[RowRejection, ...]:
                 _range_check(
                     reasons, values, values <= 0.0, f"{name} {{value}} must be positive metres"
                 )
+        for name in ("quantum_m", "level_vs_mps"):
+            values = getattr(columns, name)
+            if values is not None:
+                _range_check(reasons, values, values < 0.0, f"{name} {{value}} must be 0 or more")
     for row in np.flatnonzero(np.char.str_len(ids) == 0).tolist():
         reasons.setdefault(row, []).append("id is empty")
     for row, first in _duplicates(ids):
@@ -269,6 +279,8 @@ class _Columns:
     hpz_m: FloatArray | None
     floor_m: FloatArray | None
     on_ground: BoolArray | None
+    quantum_m: FloatArray | None
+    level_vs_mps: FloatArray | None
 
 
 def row_rejections(
@@ -285,6 +297,8 @@ def row_rejections(
     hpz_m: npt.ArrayLike | None = None,
     floor_m: npt.ArrayLike | None = None,
     on_ground: npt.ArrayLike | None = None,
+    quantum_m: npt.ArrayLike | None = None,
+    level_vs_mps: npt.ArrayLike | None = None,
 ) -> tuple[RowRejection, ...]:
     """Every row that :class:`TrafficState` would refuse, and why (empty when all are good).
 
@@ -309,6 +323,8 @@ def accept_rows(
     hpz_m: npt.ArrayLike | None = None,
     floor_m: npt.ArrayLike | None = None,
     on_ground: npt.ArrayLike | None = None,
+    quantum_m: npt.ArrayLike | None = None,
+    level_vs_mps: npt.ArrayLike | None = None,
 ) -> tuple[TrafficState, tuple[RowRejection, ...]]:
     """The state of the valid rows, and the rejection of every other row.
 

@@ -7,7 +7,8 @@ the pair search, in O(N log N), so that their inner pairs are never enumerated.
 
 **Cells.** Every aircraft is put in a grid cell of ``R/2`` along each ECEF axis (its
 ground position) and ``min(H/2, H - q)`` in altitude, ``R`` and ``H`` the *smallest*
-minima of any pair in play and ``q`` the prediction model's altitude quantum. Two
+minima of any pair in play and ``q`` the largest altitude quantum of any aircraft
+(its feed's, else the prediction model's). Two
 aircraft in one cell are less than ``R √3 / 2 < R`` apart (the chord bounds the
 horizontal distance the conflict test measures) and less than ``H - q`` apart
 vertically: a loss of separation, under any pair's minima. The grid is built at the
@@ -45,7 +46,14 @@ import numpy as np
 from deconfliction.core.earth import geodetic_to_ecef
 from deconfliction.tactical import ArrayBackend, ConflictSet, DetectionParams, detect
 from deconfliction.tactical.cpa import Fleet, encounters
-from deconfliction.tactical.model import floors, landing_s, level, predicted_alt, taking_part
+from deconfliction.tactical.model import (
+    floors,
+    landing_s,
+    level_vs,
+    predicted_alt,
+    quanta,
+    taking_part,
+)
 from deconfliction.tactical.pruning import SweptBoxes
 from deconfliction.tactical.state import FloatArray, IntArray, TrafficState
 from deconfliction.tracks.reckoning import advance
@@ -101,9 +109,9 @@ def find_crowds(
     codes, party = np.unique(state.party, return_inverse=True)
     if codes.shape[0] < 2:
         return nothing
-    vs = level(state.vs_mps, model)
+    vs = level_vs(state, model)
     floor = floors(state, model)
-    height = min(params.hpz_m / 2.0, params.hpz_m - model.altitude_quantum_m)
+    height = min(params.hpz_m / 2.0, params.hpz_m - float(quanta(state, model).max()))
     # Every sample time at once: row k is aircraft who[k] at time ts[k].
     m = len(state)
     times = np.arange(0.0, params.lookahead_s, step_s)

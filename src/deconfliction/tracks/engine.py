@@ -70,7 +70,7 @@ from deconfliction.tactical import (
     intrusions,
     nonconformance,
 )
-from deconfliction.tactical.model import floors, level, predicted_alt
+from deconfliction.tactical.model import floors, level_vs, predicted_alt
 from deconfliction.tactical.params import EXACT, PredictionModel
 from deconfliction.tactical.state import FloatArray, IntArray, TrafficState
 from deconfliction.tracks.crowds import Crowds, find_crowds, pairs_around
@@ -277,7 +277,7 @@ def _points(
 ) -> list[Point]:
     """Where the aircraft of ``rows`` are ``dt_s`` from now, altitudes as ``model``
     predicts them (level in the dead band, descents stopped at the floor)."""
-    vs = level(state.vs_mps[rows], model)
+    vs = level_vs(state, model)[rows]
     at = advance(
         state.lon[rows],
         state.lat[rows],
