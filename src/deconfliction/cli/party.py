@@ -1,14 +1,15 @@
-"""``deconfliction party``: create parties, manage their tokens and set their limits (an
-administrator's job); ``party key``: make, register, list and revoke the keys parties sign
-requests with."""
+"""``deconfliction party``: create parties, manage their tokens, set their limits and how
+their feeds are read (an administrator's job); ``party key``: make, register, list and
+revoke the keys parties sign requests with."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from cryptography.hazmat.primitives import serialization
@@ -24,10 +25,14 @@ from deconfliction.cli.context import (
 )
 from deconfliction.clock import SystemClock
 from deconfliction.errors import ValidationError
-from deconfliction.limits import LIMIT_NAMES, PartyLimits, parse_assignment
+from deconfliction.limits import LIMIT_NAMES, PartyLimits
 from deconfliction.parties import Registry, TokenInfo
+from deconfliction.party_feeds import FEED_NAMES, PartyFeeds
 from deconfliction.party_keys import PartyKeys
+from deconfliction.party_values import PartyValues, check_name, parse_assignment
+from deconfliction.settings import Settings
 from deconfliction.signatures import load_private_key, public_key_hex, sign_request
+from deconfliction.store.database import Database
 
 __all__ = ["app"]
 
@@ -43,7 +48,8 @@ def _registry(database: str | None) -> Iterator[Registry]:
 
 
 app = typer.Typer(
-    help="Create parties, manage their bearer tokens, set their limits.", no_args_is_help=True
+    help="Create parties, manage their bearer tokens, set their limits and feed settings.",
+    no_args_is_help=True,
 )
 tokens = typer.Typer(
     help="Issue, list, rotate and revoke a party's bearer tokens (each journaled).",
@@ -147,40 +153,73 @@ def _until(info: TokenInfo) -> str:
 _LIMITS_HELP = (
     "Show a party's limits (rate, quotas, notice window) or set some, journaled: "
     + ", ".join(LIMIT_NAMES)
-    + ". A blank value is the service's default. A change holds in running services "
-    "within DECONFLICTION_AUTH_CACHE_S seconds."
+    + ". A change holds in running services within DECONFLICTION_AUTH_CACHE_S seconds."
+)
+_FEED_HELP = (
+    "Show how a party's feed is read (the prediction model for its aircraft) or set "
+    "some of it, journaled: "
+    + ", ".join(FEED_NAMES)
+    + " (metres, m/s, seconds; the defaults are the DECONFLICTION_TRACK_* settings). "
+    "A change holds in running services within DECONFLICTION_AUTH_CACHE_S seconds."
+)
+_SET = typer.Option([], "--set", help="NAME=VALUE: set one of the party's values (repeatable).")
+_RESET = typer.Option(
+    [], "--reset", help="NAME: put a value back to the service's default (repeatable)."
 )
 
 
 @app.command("limits", help=_LIMITS_HELP)
 def limits(
     name: str = typer.Argument(..., help="An existing party's name."),
-    assign: list[str] = typer.Option(
-        [], "--set", help="NAME=VALUE: set one of the party's limits (repeatable)."
-    ),
-    reset: list[str] = typer.Option(
-        [], "--reset", help="NAME: put a limit back to the service's default (repeatable)."
-    ),
+    assign: list[str] = _SET,
+    reset: list[str] = _RESET,
     database: str | None = DATABASE_OPTION,
 ) -> None:
     """Show a party's limits, or set some (see _LIMITS_HELP)."""
+    _show_or_set(PartyLimits, LIMIT_NAMES, "limit", name, assign, reset, database)
+
+
+@app.command("feed", help=_FEED_HELP)
+def feed(
+    name: str = typer.Argument(..., help="An existing party's name."),
+    assign: list[str] = _SET,
+    reset: list[str] = _RESET,
+    database: str | None = DATABASE_OPTION,
+) -> None:
+    """Show a party's feed settings, or set some (see _FEED_HELP)."""
+    _show_or_set(PartyFeeds, FEED_NAMES, "feed setting", name, assign, reset, database)
+
+
+def _show_or_set(
+    kind: Callable[[Database, SystemClock, Settings], PartyValues[Any]],
+    names: tuple[str, ...],
+    what: str,
+    name: str,
+    assign: list[str],
+    reset: list[str],
+    database: str | None,
+) -> None:
+    """Set and reset some of a party's values of one kind (checked before the store is
+    opened: a bad one changes nothing), then print the values in force."""
     settings = settings_for(database)
     with errors_as_exit():
-        values = dict(parse_assignment(a) for a in assign)
+        values = dict(parse_assignment(a, names, what) for a in assign)
+        for key in reset:
+            check_name(key, names, what)
         db = open_database(settings)
         try:
-            party_limits = PartyLimits(db, SystemClock(), settings)
+            store = kind(db, SystemClock(), settings)
             if values or reset:
-                party_limits.set(name, values, reset)
-            own = party_limits.overrides(name)
+                store.set(name, values, reset)
+            own = store.overrides(name)
         finally:
             db.dispose()
-    table = Table("limit", "value", "default", title=f"limits of {name}")
-    defaults = party_limits.defaults.as_dict()
-    for key in LIMIT_NAMES:
+    defaults = store.defaults.as_dict()
+    table = Table(what, "in force", "default", "set for the party", title=f"{what}s of {name}")
+    for key in names:
         value = own.get(key)
-        shown = "-" if value is None else f"{value:g}"
-        table.add_row(key, shown, f"{defaults[key]:g}")
+        shown = f"{defaults[key]:g}" if value is None else f"{value:g}"
+        table.add_row(key, shown, f"{defaults[key]:g}", "-" if value is None else "yes")
     console.print(table)
 
 
