@@ -35,12 +35,13 @@ lock around it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 
+from deconfliction.party_feeds import FeedModel
 from deconfliction.tactical.state import (
     FloatArray,
     IntArray,
@@ -90,6 +91,40 @@ class TrackView:
     trk_deg: float
     vs_mps: float
     notice: str | None
+
+
+@dataclass(frozen=True, eq=False)
+class _FeedRows:
+    """Each aircraft's party's feed settings, one array per setting, row by row."""
+
+    quantum_m: FloatArray
+    level_vs_mps: FloatArray
+    ground_height_m: FloatArray
+    takeoff_speed_mps: FloatArray
+    ground_hold_s: FloatArray
+    lift_mps: FloatArray
+
+    @classmethod
+    def of(
+        cls, party: IntArray, feeds: Callable[[list[int]], Mapping[int, FeedModel]]
+    ) -> _FeedRows:
+        codes, inverse = np.unique(party, return_inverse=True)
+        models = feeds(codes.tolist())
+        table = np.array(
+            [
+                [
+                    m.track_altitude_quantum_m,
+                    m.track_level_vs_mps,
+                    m.track_ground_height_m,
+                    m.track_takeoff_speed_mps,
+                    m.track_ground_hold_s,
+                    m.lift_mps,
+                ]
+                for m in (models[code] for code in codes.tolist())
+            ],
+            dtype=np.float64,
+        ).reshape(-1, 6)
+        return cls(*table[inverse.reshape(-1)].T)
 
 
 class TrackRegistry:
@@ -191,6 +226,7 @@ class TrackRegistry:
         level_vs_mps: float = 0.0,
         ground_hold_s: float = 0.0,
         lift_mps: float = np.inf,
+        feeds: Callable[[list[int]], Mapping[int, FeedModel]] | None = None,
     ) -> Snapshot:
         """Every aircraft heard within ``max_age_s`` of ``now_s``, dead-reckoned to
         ``now_s``, with its on-ground flag and, given ``floor_of`` (lon, lat -> metres),
@@ -201,7 +237,15 @@ class TrackRegistry:
         between the state and the tick either; an aircraft reported on the ground within
         ``ground_hold_s`` before ``now_s`` is still on the ground (a feed's air/ground
         flag flickers on the runway) unless its latest state climbs faster than
-        ``lift_mps``. A state that cannot be dead-reckoned into a
+        ``lift_mps``.
+
+        ``feeds`` (the parties present -> each one's :class:`FeedModel`) reads each
+        aircraft as its party's feed is read instead: its dead band and ground hold
+        replace those above, an aircraft within the party's ground height of its floor
+        and slower than its take-off speed is on the ground too, and the state carries
+        each aircraft's altitude quantum and dead band (``quantum_m``, ``level_vs_mps``)
+        for the core, which then needs to infer nothing itself. A state that cannot be
+        dead-reckoned into a
         valid one (it should not happen: rows are checked on the way in) is left out of
         this tick and logged."""
         c = self._columns
@@ -210,6 +254,9 @@ class TrackRegistry:
         for slot in stale.tolist():
             self._forget(slot)
         rows = np.flatnonzero(self._live)
+        party = self._party[rows]
+        read = None if feeds is None else _FeedRows.of(party, feeds)
+        band = level_vs_mps if read is None else read.level_vs_mps
         vs = c["vs_mps"][rows]
         at = advance(
             c["lon"][rows],
@@ -217,22 +264,31 @@ class TrackRegistry:
             c["alt_m"][rows],
             c["gs_mps"][rows],
             c["trk_deg"][rows],
-            np.where(np.abs(vs) <= level_vs_mps, 0.0, vs),
+            np.where(np.abs(vs) <= band, 0.0, vs),
             age[rows],
         )
+        hold = ground_hold_s if read is None else read.ground_hold_s
+        lift = lift_mps if read is None else read.lift_mps
         with np.errstate(invalid="ignore"):  # NaN: never reported on the ground
-            held = (now_s - self._ground_s[rows] <= ground_hold_s) & (vs <= lift_mps)
+            grounded = self._ground[rows] | ((now_s - self._ground_s[rows] <= hold) & (vs <= lift))
+        floor = None if floor_of is None else floor_of(at.lon, at.lat)
+        if read is not None and floor is not None:  # a take-off speed of 0: never inferred
+            grounded |= (at.alt_m - floor <= read.ground_height_m) & (
+                c["gs_mps"][rows] < read.takeoff_speed_mps
+            )
         state, refused = accept_rows(
             ids=[str(self._ids[s]) for s in rows.tolist()],
-            party=self._party[rows],
+            party=party,
             lon=at.lon,
             lat=at.lat,
             alt_m=at.alt_m,
             gs_mps=c["gs_mps"][rows],
             trk_deg=at.trk_deg,
             vs_mps=c["vs_mps"][rows],
-            floor_m=None if floor_of is None else floor_of(at.lon, at.lat),
-            on_ground=self._ground[rows] | held,
+            floor_m=floor,
+            on_ground=grounded,
+            quantum_m=None if read is None else read.quantum_m,
+            level_vs_mps=None if read is None else read.level_vs_mps,
         )
         if refused:
             _log.warning(

@@ -43,7 +43,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +57,7 @@ from deconfliction.errors import PermissionDeniedError, QuotaExceededError, Vali
 from deconfliction.journal.chain import append, lock_head
 from deconfliction.limits import PartyLimits
 from deconfliction.parties import PartyRef, Role
+from deconfliction.party_feeds import PartyFeeds
 from deconfliction.settings import Settings
 from deconfliction.store.database import Database
 from deconfliction.store.schema import Notice
@@ -179,11 +180,14 @@ class TrackService:
         *,
         timer: Callable[[], float] = time.perf_counter,
         limits: PartyLimits | None = None,
+        feeds: PartyFeeds | None = None,
     ) -> None:
         """``timer`` (seconds, monotonic) measures the tick against its budget;
-        ``limits``: each party's (its aircraft quota)."""
+        ``limits``: each party's (its aircraft quota); ``feeds``: how each party's feed
+        is read (default: read from the store at every tick)."""
         self._db = db
         self._limits = limits or PartyLimits(db, clock, settings)
+        self._feeds = feeds or PartyFeeds(db, clock, settings)
         self._timer = timer
         self._clock = clock
         self._settings = settings
@@ -191,7 +195,9 @@ class TrackService:
         self._registry = TrackRegistry()
         self._registry_lock = threading.Lock()
         self._tick_lock = threading.Lock()
-        model = settings.prediction_model
+        # Each party's feed is read in the snapshot (on the ground or not, per aircraft;
+        # each aircraft's quantum and dead band in its state): the core infers nothing.
+        model = replace(settings.prediction_model, ground_height_m=0.0, takeoff_speed_mps=0.0)
         self._context = TickContext(
             DetectionParams(
                 settings.track_rpz_m, settings.track_hpz_m, settings.track_lookahead_s, model
@@ -250,7 +256,10 @@ class TrackService:
                     tracked=tracked,
                     new=new,
                 )
-            batch, implausible, newly = self._check_plausible(party, batch, now.timestamp())
+            quantum = self._feeds.of(party.id).track_altitude_quantum_m
+            batch, implausible, newly = self._check_plausible(
+                party, batch, now.timestamp(), quantum
+            )
             held = self._registry.report(party.id, batch, now.timestamp(), max_age)
             taken = np.ones(len(batch), dtype=bool)
             taken[np.isin(batch.rows, [r.row for r in held])] = False
@@ -263,14 +272,16 @@ class TrackService:
         return BatchReport(len(rows), len(rows) - len(every), tuple(every))
 
     def _check_plausible(
-        self, party: PartyRef, batch: TrackBatch, now_s: float
+        self, party: PartyRef, batch: TrackBatch, now_s: float, quantum_m: float
     ) -> tuple[TrackBatch, list[RowRejection], list[tuple[str, dict[str, Any]]]]:
         """Refuse the states that imply an impossible move from the aircraft's last
-        accepted state; returns the rest, the refusals and the aircraft newly suspect
-        with their evidence. Called under the registry lock."""
+        accepted state (its party's feed reads altitude to ``quantum_m``); returns the
+        rest, the refusals and the aircraft newly suspect with their evidence. Called
+        under the registry lock."""
         since = now_s - self._settings.track_max_age_s
         held = self._registry.held(party.id, batch.ids, since)
-        verdicts = self._gate.judge(*held, batch.time_s, batch.lon, batch.lat, batch.alt_m)
+        gate = replace(self._gate, quantum_m=quantum_m)
+        verdicts = gate.judge(*held, batch.time_s, batch.lon, batch.lat, batch.alt_m)
         keep = np.ones(len(batch), dtype=bool)
         refused: list[RowRejection] = []
         newly: list[tuple[str, dict[str, Any]]] = []
@@ -427,21 +438,19 @@ class TrackService:
         )
 
     def snapshot(self, now: datetime) -> Snapshot:
-        """The live aircraft at ``now`` as a tick judges them: dead-reckoned (level in the
-        dead band), with the floor under each and on the ground for
-        ``track_ground_hold_s`` after a report that says so (unless climbing faster than
-        the ground height in that time), those whose latest state was implausible left
-        out."""
+        """The live aircraft at ``now`` as a tick judges them, each as its party's feed
+        is read (``party feed``, else the deployment's ``track_*`` settings):
+        dead-reckoned (level in the dead band), with the floor under each, on the ground
+        when within the ground height of it and slower than the take-off speed, or for
+        the ground hold after a report that says so (unless climbing faster than the
+        ground height in that time), with its altitude quantum and dead band for the
+        core; those whose latest state was implausible left out."""
         with self._registry_lock:
-            settings = self._settings
-            hold = settings.track_ground_hold_s
             snapshot = self._registry.snapshot(
                 now.timestamp(),
-                settings.track_max_age_s,
+                self._settings.track_max_age_s,
                 self._floors.under,
-                level_vs_mps=settings.track_level_vs_mps,
-                ground_hold_s=hold,
-                lift_mps=settings.track_ground_height_m / hold if hold > 0.0 else np.inf,
+                feeds=self._feeds.of_many,
             )
             return self._without_suspects(snapshot)
 
