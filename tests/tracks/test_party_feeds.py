@@ -17,15 +17,20 @@ from deconfliction.party_feeds import PartyFeeds
 from deconfliction.store.database import Database
 from deconfliction.tracks.service import TrackService
 from tests.conftest import MakeParty
-from tests.tracks.test_service import SETTINGS, report, state, tracks
+from tests.tracks.test_service import SETTINGS, report, state
 from tests.zoo import east_of
-
-__all__ = ["tracks"]  # a fixture shared with test_service
 
 
 @pytest.fixture
 def feeds(database: Database, clock: ManualClock) -> PartyFeeds:
-    return PartyFeeds(database, clock, SETTINGS)
+    """The feed settings the service reads, remembered as the app remembers them; a
+    change through them holds at once."""
+    return PartyFeeds(database, clock, SETTINGS, cache_s=SETTINGS.auth_cache_s)
+
+
+@pytest.fixture
+def tracks(database: Database, clock: ManualClock, feeds: PartyFeeds) -> TrackService:
+    return TrackService(database, clock, SETTINGS, feeds=feeds)
 
 
 @pytest.fixture
@@ -146,3 +151,23 @@ def test_each_party_s_ground_hold(
         report(tracks, parties[party], state(ident, clock, lon, alt_m=0.0, gs_mps=50.0))
     ids, flags = _columns(tracks, clock.now(), "on_ground")
     assert dict(zip(ids, flags, strict=True)) == {"D1": False, "S1": True}
+
+
+def test_a_change_made_elsewhere_holds_within_the_cache_period(
+    database: Database, clock: ManualClock, parties: dict[str, PartyRef]
+) -> None:
+    # The service remembers each party's feed settings for auth_cache_s (10 s); the
+    # administrator's CLI writes them from another process (another PartyFeeds).
+    remembered = PartyFeeds(
+        database, clock, SETTINGS, cache_s=10.0, monotonic=lambda: clock.now().timestamp()
+    )
+    tracks = TrackService(database, clock, SETTINGS, feeds=remembered)
+    _drones(tracks, clock, parties)
+    assert tracks.run_tick().found == 0
+    PartyFeeds(database, clock, SETTINGS).set("Drones", {"track_takeoff_speed_mps": 0.0})
+    clock.advance(timedelta(seconds=5))
+    _drones(tracks, clock, parties)
+    assert tracks.run_tick().found == 0  # still the remembered settings
+    clock.advance(timedelta(seconds=6))
+    _drones(tracks, clock, parties)
+    assert tracks.run_tick().found == 1

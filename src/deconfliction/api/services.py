@@ -26,7 +26,6 @@ from deconfliction.limits import PartyLimits
 from deconfliction.notices.lifecycle import NoticeLifecycle
 from deconfliction.notices.service import NoticeService
 from deconfliction.parties import Registry
-from deconfliction.party_feeds import PartyFeeds
 from deconfliction.party_keys import PartyKeys
 from deconfliction.settings import Settings
 from deconfliction.stats import StatsService
@@ -99,13 +98,7 @@ class Services:
             escalation=Escalation(db, clock),
             disclosures=Disclosures(db, clock, settings.disclosure_exact_after_s),
             stats=StatsService(db),
-            tracks=TrackService(
-                db,
-                clock,
-                settings,
-                limits=limits,
-                feeds=PartyFeeds(db, clock, settings, cache_s=settings.auth_cache_s),
-            ),
+            tracks=TrackService(db, clock, settings, limits=limits),
             f3548=F3548(
                 Dss(db, clock, notices, settings.f3548_max_subscription_s),
                 UssAuth(verifier, registry),

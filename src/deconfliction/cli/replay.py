@@ -71,7 +71,6 @@ from deconfliction.errors import NotFoundError, ValidationError
 from deconfliction.feeds.traffic import DROP_REASONS, AircraftState, CsvReplay, TrafficTick
 from deconfliction.limits import PartyLimits
 from deconfliction.parties import PartyRef, Registry
-from deconfliction.party_feeds import PartyFeeds
 from deconfliction.tracks.service import BatchReport, TrackService
 
 __all__ = ["party_of", "replay"]
@@ -311,8 +310,7 @@ def _in_process(path: Path, database: str, parties: int, minutes: float | None) 
         # The service's own limits, remembered as the app remembers them: not one read
         # of the store per party and tick.
         limits = PartyLimits(db, clock, settings, cache_s=settings.auth_cache_s)
-        feeds = PartyFeeds(db, clock, settings, cache_s=settings.auth_cache_s)
-        tracks = TrackService(db, clock, settings, limits=limits, feeds=feeds)
+        tracks = TrackService(db, clock, settings, limits=limits)
         tally = _Tally()
         with _progress() as progress:
             task = progress.add_task(

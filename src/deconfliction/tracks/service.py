@@ -184,10 +184,11 @@ class TrackService:
     ) -> None:
         """``timer`` (seconds, monotonic) measures the tick against its budget;
         ``limits``: each party's (its aircraft quota); ``feeds``: how each party's feed
-        is read (default: read from the store at every tick)."""
+        is read (default: from the store, remembered for ``auth_cache_s`` as the app
+        remembers tokens; a change made through ``feeds`` itself holds at once)."""
         self._db = db
         self._limits = limits or PartyLimits(db, clock, settings)
-        self._feeds = feeds or PartyFeeds(db, clock, settings)
+        self._feeds = feeds or PartyFeeds(db, clock, settings, cache_s=settings.auth_cache_s)
         self._timer = timer
         self._clock = clock
         self._settings = settings
