@@ -171,3 +171,21 @@ def test_a_change_made_elsewhere_holds_within_the_cache_period(
     clock.advance(timedelta(seconds=6))
     _drones(tracks, clock, parties)
     assert tracks.run_tick().found == 1
+
+
+def test_the_plausibility_gate_allows_each_party_s_own_altitude_steps(
+    tracks: TrackService, clock: ManualClock, parties: dict[str, PartyRef], feeds: PartyFeeds
+) -> None:
+    # 410 m higher 1 s later: 200 m/s for 1 s and 1 s of jitter (400 m), plus two
+    # altitude quanta: 15.24 m for a 25-ft feed, none for Army's exact one.
+    feeds.set("Army", {"track_altitude_quantum_m": 0.0})
+    for party, ident in (("Army", "A1"), ("Airline", "L1")):
+        report(tracks, parties[party], state(ident, clock, 2.0 + len(party), alt_m=3_000.0))
+    clock.advance(timedelta(seconds=1))
+    refused = {}
+    for party, ident in (("Army", "A1"), ("Airline", "L1")):
+        spike = state(ident, clock, 2.0 + len(party), alt_m=3_410.0)
+        refused[ident] = [r.reason for r in tracks.report(parties[party], [spike]).rejected]
+    assert refused["L1"] == []
+    assert len(refused["A1"]) == 1
+    assert refused["A1"][0].startswith("implausible track")
