@@ -8,6 +8,7 @@ problem+json ``type``) and the HTTP status the API maps it to, in one place::
     ├── ValidationError                422  invalid-input
     │   ├── GeometryError              422  invalid-geometry
     │   ├── AltitudeError              422  invalid-altitude
+    │   ├── FloorNotStandingError      422  floor-not-standing
     │   ├── TimeWindowError            422  invalid-time-window
     │   │   ├── WindowEndedError       422  window-ended
     │   │   ├── BeyondHorizonError     422  beyond-horizon
@@ -48,6 +49,7 @@ __all__ = [
     "BeyondHorizonError",
     "ConflictError",
     "DeconflictionError",
+    "FloorNotStandingError",
     "ForbiddenCharacterError",
     "GeometryError",
     "IdempotencyKeyReusedError",
@@ -101,6 +103,11 @@ class GeometryError(ValidationError):
 class AltitudeError(ValidationError):
     code = "invalid-altitude"
     title = "Invalid altitude band"
+
+
+class FloorNotStandingError(ValidationError):
+    code = "floor-not-standing"
+    title = "Floor on a notice that is not a standing zone"
 
 
 class TimeWindowError(ValidationError):

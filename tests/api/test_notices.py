@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from deconfliction.agreements.service import AgreementService
 from deconfliction.agreements.terms import Disclosure, Terms
@@ -315,3 +316,82 @@ def test_a_notice_says_whether_it_is_a_standing_zone(
     assert seen.status_code == 200, seen.text
     assert seen.json()["standing"] is True
     assert [n["standing"] for n in client.get("/v1/notices", headers=bearer(caa)).json()] == [True]
+
+
+def test_a_standing_zone_takes_a_floor_and_other_notices_are_refused_one(
+    client: TestClient, make_party: MakeParty, database: Database, clock: ManualClock
+) -> None:
+    """``floor_m`` (issue 9, Floor): accepted on an authority's standing zone, shown with
+    its volume; refused with a clear 422 on planned activity, above the lower limit or
+    out of range, and a refusal stores nothing."""
+    authority, caa = make_party("CAA", "authority")
+    _, alpha = make_party("Alpha")
+    zone = Volume4D(zoo_box(8.0, 47.0, 0.4, 0.3), 0.0, 3000.0, T0, T0 + timedelta(days=365))
+    filed = NoticeService(database, clock, Settings()).file(
+        authority, NoticeDraft((zone,), "CTR", standing=True)
+    )
+    here = box(8.0, 47.0, 8.4, 47.3)
+
+    def counts() -> tuple[int, int]:
+        with database.read() as session:
+            rows = session.execute(text("SELECT count(*), count(floor_m) FROM volumes")).one()
+            return int(rows[0]), int(rows[1])
+
+    before = counts()
+    for who, path, body, status, code, words in [
+        (
+            alpha,
+            "",
+            {"volumes": [volume(here, floor_m=-5.0)]},
+            422,
+            "floor-not-standing",
+            "standing zones only",
+        ),
+        (
+            caa,
+            "",
+            {"volumes": [volume(here, floor_m=-5.0)]},
+            422,
+            "floor-not-standing",
+            "standing zones only",
+        ),
+        (
+            caa,
+            f"/{filed.notice.id}",
+            {"version": 1, "volumes": [volume(here, floor_m=10.0)]},
+            422,
+            "invalid-altitude",
+            "at or below the lower limit",
+        ),
+        (
+            caa,
+            f"/{filed.notice.id}",
+            {"version": 1, "volumes": [volume(here, floor_m=-1e6)]},
+            422,
+            "invalid-input",
+            "floor_m",
+        ),
+    ]:
+        send = client.put if path else client.post
+        response = send(f"/v1/notices{path}", headers=bearer(who), json=body)
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["type"].endswith(code), problem
+        assert words in problem["detail"] + str(problem.get("errors", "")), problem
+        assert counts() == before
+
+    floored = client.put(
+        f"/v1/notices/{filed.notice.id}",
+        headers=bearer(caa),
+        json={"version": 1, "volumes": [volume(here, 0.0, 3000.0, floor_m=-15.5)]},
+    )
+    assert floored.status_code == 200, floored.text
+    [feature] = floored.json()["notice"]["volumes"]["features"]
+    assert feature["properties"]["floor_m"] == -15.5
+    shown = client.get(f"/v1/notices/{filed.notice.id}", headers=bearer(caa)).json()
+    assert shown["standing"] is True
+    assert shown["volumes"]["features"][0]["properties"]["floor_m"] == -15.5
+    assert counts() == (before[0], 1)
+    planned = client.post("/v1/notices", headers=bearer(alpha), json={"volumes": [volume(here)]})
+    assert "floor_m" not in planned.json()["notice"]["volumes"]["features"][0]["properties"]

@@ -20,6 +20,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import StatementError
 
 from deconfliction.clock import ManualClock
+from deconfliction.core.volume import Volume4D
 from deconfliction.journal.chain import GENESIS
 from deconfliction.notices.model import NoticeDraft
 from deconfliction.notices.service import NoticeService
@@ -287,3 +288,36 @@ def test_sqlite_commits_survive_kill_9(tmp_path: Path) -> None:
     finally:
         connection.close()
     assert {f"P{n}" for n in range(1, reported + 1)} <= names
+
+
+def test_0011_adds_and_drops_the_zone_floor_keeping_the_volumes(own_database: Database) -> None:
+    """Revision 0011 adds ``volumes.floor_m`` in place (a standing zone's floor is kept);
+    down, it drops the column and neither the volumes nor their cells are lost."""
+    clock = ManualClock(T0 - timedelta(days=1))
+    caa, _ = Registry(own_database, clock).add("CAA", "authority")
+    service = NoticeService(own_database, clock, Settings(database_url=str(own_database.url)))
+    zone = volume(box(8.5, 47.4, 0.05, 0.05))
+    floored = Volume4D(zone.footprint, zone.lower_m, zone.upper_m, zone.start, zone.end, -20.0)
+    filed = service.file(caa, NoticeDraft((floored,), "CTR", standing=True))
+    assert filed.notice.volumes[0].floor_m == -20.0
+
+    def rows() -> tuple[int, int]:
+        with own_database.engine.connect() as connection:
+            return (
+                connection.execute(text("SELECT count(*) FROM volumes")).scalar_one(),
+                connection.execute(text("SELECT count(*) FROM volume_cells")).scalar_one(),
+            )
+
+    before = rows()
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with own_database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+    assert "floor_m" not in {c["name"] for c in inspect(own_database.engine).get_columns("volumes")}
+    assert rows() == before
+    own_database.migrate()
+    assert rows() == before
+    assert _diff(own_database) == []
+    again = service.get(caa, filed.notice.id)
+    assert again.volumes[0].floor_m is None  # the floor went with the column

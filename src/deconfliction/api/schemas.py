@@ -198,6 +198,14 @@ class _Window(_Strict):
     )
     start: UTCTime = Field(description="Start of the window, RFC 3339 with offset (UTC).")
     end: UTCTime = Field(description="End of the window (exclusive, after start), RFC 3339.")
+    floor_m: Number | None = Field(
+        None,
+        ge=MIN_ALTITUDE_M,
+        le=MAX_ALTITUDE_M,
+        description="Standing zones only (422 floor-not-standing elsewhere): the ground "
+        "elevation under the volume, metres in the traffic feeds' altitude reference, at or "
+        "below lower_m; no aircraft inside is predicted below it.",
+    )
 
 
 class PolygonProperties(_Window):
@@ -361,7 +369,7 @@ def _volume(
     radius_m = p.radius_m if isinstance(p, CircleProperties) else None
     try:
         footprint = Footprint.from_geojson(feature.geometry.model_dump(), radius_m, limits)
-        return Volume4D(footprint, p.lower_m, p.upper_m, p.start, p.end)
+        return Volume4D(footprint, p.lower_m, p.upper_m, p.start, p.end, p.floor_m)
     except ValidationError as exc:
         raise type(exc)(f"volumes[{index}]: {exc.message}", volume=index, **exc.detail) from None
 
@@ -381,6 +389,8 @@ def volume_feature(volume: Volume4D) -> dict[str, Any]:
     }
     if volume.footprint.radius_m is not None:
         properties["radius_m"] = volume.footprint.radius_m
+    if volume.floor_m is not None:
+        properties["floor_m"] = volume.floor_m
     return {"type": "Feature", "geometry": volume.footprint.to_geojson(), "properties": properties}
 
 

@@ -70,16 +70,26 @@ def _utc(value: datetime, name: str) -> datetime:
 @dataclass(frozen=True, eq=False)
 class Volume4D:
     """A footprint, an altitude band ``[lower_m, upper_m]`` (metres above mean sea
-    level) and a time window ``[start, end)`` in UTC."""
+    level) and a time window ``[start, end)`` in UTC.
+
+    ``floor_m``: where an authority's standing zone says so, the ground elevation under
+    the volume (metres, in the feeds' altitude reference), at or below ``lower_m``;
+    the tracks service predicts no aircraft below it (see
+    :mod:`deconfliction.tracks.floors`). It takes no part in conflict tests.
+    """
 
     footprint: Footprint
     lower_m: float
     upper_m: float
     start: datetime
     end: datetime
+    floor_m: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("lower_m", "upper_m"):
+        names = (
+            ("lower_m", "upper_m") if self.floor_m is None else ("lower_m", "upper_m", "floor_m")
+        )
+        for name in names:
             value = getattr(self, name)
             if (
                 isinstance(value, bool)
@@ -97,6 +107,11 @@ class Volume4D:
             raise AltitudeError(
                 f"lower_m {self.lower_m} is not below upper_m {self.upper_m}; "
                 "the band needs lower_m < upper_m"
+            )
+        if self.floor_m is not None and self.floor_m > self.lower_m:
+            raise AltitudeError(
+                f"floor_m {self.floor_m} is above lower_m {self.lower_m}; the floor is the "
+                "ground under the volume: give it at or below the lower limit"
             )
         start = _utc(self.start, "start")
         end = _utc(self.end, "end")

@@ -55,6 +55,7 @@ def volume_values(notice_id: str, party_id: int, position: int, volume: Volume4D
         "upper_m": volume.upper_m,
         "start_at": volume.start,
         "end_at": volume.end,
+        "floor_m": volume.floor_m,
     }
 
 
@@ -71,7 +72,9 @@ def volume_from_row(row: Volume) -> Volume4D:
         lon, lat = json.loads(row.geometry)["coordinates"]
         circle = Circle(lon, lat, row.radius_m)
     shapely.prepare(shape)
-    return Volume4D(Footprint(shape, circle), row.lower_m, row.upper_m, row.start_at, row.end_at)
+    return Volume4D(
+        Footprint(shape, circle), row.lower_m, row.upper_m, row.start_at, row.end_at, row.floor_m
+    )
 
 
 def index_rows(

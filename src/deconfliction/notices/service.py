@@ -35,6 +35,7 @@ from deconfliction.core.volume import Buffers, Volume4D
 from deconfliction.delivery.outbox import publish, publish_many
 from deconfliction.disclosure import Coarsening
 from deconfliction.errors import (
+    FloorNotStandingError,
     InvalidStateError,
     NotFoundError,
     PermissionDeniedError,
@@ -110,7 +111,9 @@ def request_hash(draft: NoticeDraft) -> str:
 
 
 def _volume_json(volume: Volume4D) -> dict[str, Any]:
-    return {
+    """A volume as the journal and the idempotency digest tell it (``floor_m`` only where
+    a standing zone gives one)."""
+    body: dict[str, Any] = {
         "geometry": volume.footprint.to_geojson(),
         "radius_m": volume.footprint.radius_m,
         "lower_m": volume.lower_m,
@@ -118,6 +121,21 @@ def _volume_json(volume: Volume4D) -> dict[str, Any]:
         "start": volume.start.isoformat(),
         "end": volume.end.isoformat(),
     }
+    if volume.floor_m is not None:
+        body["floor_m"] = volume.floor_m
+    return body
+
+
+def _check_no_floor(volumes: tuple[Volume4D, ...]) -> None:
+    """Refuse a floor on a notice that is not a standing zone."""
+    for index, volume in enumerate(volumes):
+        if volume.floor_m is not None:
+            raise FloorNotStandingError(
+                f"volumes[{index}]: floor_m is accepted on an authority's standing zones "
+                "only (airspace structure, `deconfliction zones import`); leave it out of "
+                "planned activity",
+                volume=index,
+            )
 
 
 class NoticeService:
@@ -159,6 +177,8 @@ class NoticeService:
         ``short_notice``. ``within``: see :data:`Within`.
         """
         limits = self._check_may_file(party, draft)
+        if not draft.standing:
+            _check_no_floor(draft.volumes)
         digest = request_hash(draft)
         now = self._clock.now()
         with self._db.transaction() as session:
@@ -258,6 +278,7 @@ class NoticeService:
             policy = self._policy(session, party)
             policy.check_signed()
             if not notice.standing:
+                _check_no_floor(draft.volumes)
                 self._check_reach(session, party, limits, policy, draft.volumes, now)
             if within is not None:
                 within(session, notice)

@@ -172,6 +172,9 @@ class Volume(Base):
     upper_m: Mapped[float] = mapped_column(Float)
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    floor_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """The ground elevation under a standing zone's volume, metres in the feeds'
+    reference, where its authority gives one (the tracks service's floor there)."""
 
 
 class VolumeCell(Base):
