@@ -8,11 +8,15 @@ warnings. :class:`FloorMap` therefore lowers the floor where the feed reads lowe
 * the map is a grid of cells of :data:`CELL_DEG` degrees; for each it keeps the lowest
   altitude reported there by aircraft in flight, and the lowest altitude of aircraft
   reported *on the ground* there;
-* the floor at a position is the on-ground altitude of its own cell where the feed
-  gave one (the ground in the feed's reference), else the deployment's floor; and
-  never above the lowest altitude seen in flight in its cell and the 8 around it less
-  the ground height (an aircraft seen flying there was above the ground, and the
-  approaches to an airport lie in the cells beside it).
+* the floor at a position starts from its **base**: the on-ground altitude of its own
+  cell where the feed gave one (the ground in the feed's reference), else the floor of
+  the authority's standing zone around it where one gives a floor (``zone_m`` of
+  :meth:`FloorMap.under`, read by :mod:`.zone_floors`), else the deployment's floor;
+* and it is never above the lowest altitude seen in flight in its cell and the 8 around
+  it less the ground height (an aircraft seen flying there was above the ground, and
+  the approaches to an airport lie in the cells beside it): a zone's floor, given
+  above mean sea level, never puts an aircraft the feed shows flying below it (a
+  barometric feed on a high-pressure day) into the ground.
 
 The ground is a fact about the place it was reported (an airport), so it stays in its
 cell: carried to the neighbours, an airport's ground would lower or raise the floor
@@ -29,6 +33,8 @@ the deployment's floor except where it reads lower.
 >>> floors.see(np.array([2.55]), np.array([49.0]), np.array([-50.0]), np.array([False]))
 >>> floors.under(np.array([2.56, 8.5]), np.array([49.01, 47.0])).tolist()
 [-80.0, 0.0]
+>>> floors.under(np.array([2.56, 8.5]), np.array([49.01, 47.0]), np.array([119.0, 400.0])).tolist()
+[-80.0, 400.0]
 """
 
 from __future__ import annotations
@@ -81,17 +87,28 @@ class FloorMap:
                 key = (y, x)
                 low[key] = min(low.get(key, math.inf), value)
 
-    def under(self, lon: FloatArray, lat: FloatArray) -> FloatArray:
-        """The floor at each position, metres."""
-        out = np.full(lon.shape[0], self._default)
+    def under(
+        self, lon: FloatArray, lat: FloatArray, zone_m: FloatArray | None = None
+    ) -> FloatArray:
+        """The floor at each position, metres. ``zone_m``: the floor an authority's
+        standing zone gives at each position (``inf`` where none does), taken as the
+        base where the feed reported no ground in the cell."""
+        base = np.full(lon.shape[0], self._default)
+        if zone_m is not None:
+            base = np.where(np.isfinite(zone_m), zone_m, base)
         if not (self._seen or self._ground) or lon.shape[0] == 0:
-            return out
+            return base
         cy, cx = _cells(lon, lat)
         keys, inverse = np.unique(np.stack([cy, cx], axis=1), axis=0, return_inverse=True)
-        floor = np.array([self._floor(y, x) for y, x in keys.tolist()])
-        return floor[inverse.reshape(-1)]
+        cells = [self._cell(y, x) for y, x in keys.tolist()]
+        ground = np.array([g for g, _ in cells])[inverse.reshape(-1)]
+        limit = np.array([lim for _, lim in cells])[inverse.reshape(-1)]
+        floor: FloatArray = np.minimum(np.where(np.isnan(ground), base, ground), limit)
+        return floor
 
-    def _floor(self, y: int, x: int) -> float:
+    def _cell(self, y: int, x: int) -> tuple[float, float]:
+        """The on-ground altitude of the cell (NaN if none) and the highest floor that
+        the aircraft seen in flight around it allow (``inf`` if none)."""
         near = [(y + dy, x + dx) for dy, dx in _NEIGHBOURS]
         seen = min((self._seen[k] for k in near if k in self._seen), default=math.inf)
-        return min(self._ground.get((y, x), self._default), seen - self._height)
+        return self._ground.get((y, x), math.nan), seen - self._height

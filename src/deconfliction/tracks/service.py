@@ -5,7 +5,8 @@ or the ``/v1/tracks/stream`` WebSocket) and answers with a per-row report.
 :meth:`TrackService.run_tick` is one tick of the engine at the injected clock's time:
 
 1. the registry's snapshot: the latest state of every aircraft, dead-reckoned to now,
-   with the floor under it (:mod:`.floors`); states older than
+   with the floor under it (:mod:`.floors`, from the standing zones' floors of
+   :mod:`.zone_floors` where no ground was reported); states older than
    ``Settings.track_max_age_s`` age out; suspect aircraft (:mod:`.suspect`) are left
    out;
 2. one read of the store: separation per pair of parties (agreements), live volumes,
@@ -62,6 +63,7 @@ from deconfliction.settings import Settings
 from deconfliction.store.database import Database
 from deconfliction.store.schema import Notice
 from deconfliction.tactical import ArrayBackend, DetectionParams, RowRejection, select_backend
+from deconfliction.tactical.state import FloatArray
 from deconfliction.tracks.batch import TrackBatch, read_batch
 from deconfliction.tracks.conflicts import (
     Hysteresis,
@@ -99,6 +101,7 @@ from deconfliction.tracks.records import (
 )
 from deconfliction.tracks.registry import Snapshot, TrackRegistry, TrackView
 from deconfliction.tracks.suspect import SUSPECT_REASON, Gate
+from deconfliction.tracks.zone_floors import ZoneFloors, ZoneFloorSet
 
 __all__ = ["SUSPECT", "BatchReport", "LiveAlert", "TickReport", "TrackService", "run_ticks"]
 
@@ -205,6 +208,7 @@ class TrackService:
             )
         )
         self._floors = FloorMap(settings.track_floor_m, settings.track_ground_height_m)
+        self._zone_floors = ZoneFloors(settings.auth_cache_s, timer)
         self._gate = Gate(
             settings.track_gate_speed_mps, settings.track_gate_vs_mps, model.altitude_quantum_m
         )
@@ -445,15 +449,26 @@ class TrackService:
         when within the ground height of it and slower than the take-off speed, or for
         the ground hold after a report that says so (unless climbing faster than the
         ground height in that time), with its altitude quantum and dead band for the
-        core; those whose latest state was implausible left out."""
+        core; those whose latest state was implausible left out.
+
+        The floor under an aircraft (:mod:`.floors`): the ground the feed reported in
+        its cell, else the lowest floor of the live standing zones around it that give
+        one (:mod:`.zone_floors`, read here and remembered for ``auth_cache_s``), else
+        ``track_floor_m``; never above what aircraft were seen flying at around it, less
+        the ground height."""
+        zones = self._zone_floors.at(self._db, now)
         with self._registry_lock:
             snapshot = self._registry.snapshot(
                 now.timestamp(),
                 self._settings.track_max_age_s,
-                self._floors.under,
+                self._floors.under if zones.tree is None else self._floor_with(zones),
                 feeds=self._feeds.of_many,
             )
             return self._without_suspects(snapshot)
+
+    def _floor_with(self, zones: ZoneFloorSet) -> Callable[[FloatArray, FloatArray], FloatArray]:
+        """The floor at positions (lon, lat degrees -> metres) on the zones' floors."""
+        return lambda lon, lat: self._floors.under(lon, lat, zones.under(lon, lat))
 
     def _without_suspects(self, snapshot: Snapshot) -> Snapshot:
         """The snapshot less the aircraft whose latest state was implausible (nothing is
