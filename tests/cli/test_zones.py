@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from deconfliction.cli.app import build
 from deconfliction.notices.zones import start_of_day
 from deconfliction.store.database import Database
-from deconfliction.store.schema import Notice
+from deconfliction.store.schema import Notice, Volume
 from tests.feeds.realdata import shared_file
 
 runner = CliRunner()
@@ -200,6 +200,42 @@ def test_the_summary_counts_conflicts_with_other_parties_zones(
     assert "conflicts with other parties' notices: 4" in _text(result)
 
 
+def _floors(url: str) -> list[tuple[float, float | None]]:
+    """(lower_m, floor_m) of every stored volume, by lower limit."""
+    db = Database(url)
+    try:
+        with db.read() as session:
+            rows = session.execute(select(Volume.lower_m, Volume.floor_m)).all()
+            return sorted((float(lower), floor) for lower, floor in rows)
+    finally:
+        db.dispose()
+
+
+def test_floor_m_floors_the_zones_from_the_surface(url: str, zones: Path) -> None:
+    result = _run("zones", "import", str(zones), "-p", "CAA", *WEEK, "--floor-m", "400", "-d", url)
+    assert result.exit_code == 0, result.output
+    assert "zones with a floor (floor_m, --floor-m): 3" in _text(result)
+    assert _floors(url) == [(400.0, 400.0)] * 4  # every zone of the file is from GND
+
+
+def test_a_geojson_zone_gives_its_own_floor(url: str, tmp_path: Path) -> None:
+    ctr = tmp_path / "ctr.geojson"
+    ring = [[14, 46], [14.2, 46], [14.2, 46.2], [14, 46.2], [14, 46]]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": name, "lower_m": lower, "upper_m": 1_500, **floor},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        }
+        for name, lower, floor in (("CTR", 432, {"floor_m": 432}), ("TMA", 900, {}))
+    ]
+    ctr.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    result = _run("zones", "import", str(ctr), "-p", "CAA", *WEEK, "--floor-m", "100", "-d", url)
+    assert result.exit_code == 0, result.output
+    assert "zones with a floor (floor_m, --floor-m): 1" in _text(result)
+    assert _floors(url) == [(432.0, 432.0), (900.0, None)]  # metres AMSL: not the surface
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -210,6 +246,7 @@ def test_the_summary_counts_conflicts_with_other_parties_zones(
         (("{zones}", "-p", "CAA", "--from", "2026-03-02T08:00"), "has no time zone"),
         (("{zones}", "-p", "CAA", "--max-area-km2", "0"), "must be positive"),
         (("{zones}", "-p", "CAA", "--format", "kml"), "kml"),
+        (("{zones}", "-p", "CAA", "--floor-m", "-5000"), "the floor must be -1,000 to"),
     ],
 )
 def test_what_cannot_go_on_exits_2_and_says_why(

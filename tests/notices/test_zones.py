@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -313,6 +314,71 @@ def test_horizon_and_rules_refuse_what_they_cannot_mean() -> None:
     assert start_of_day(datetime(2026, 3, 2, 1, tzinfo=UTC) + timedelta(hours=-2)) == DAY0 - (
         timedelta(days=1)
     )
+
+
+def test_floor_m_floors_the_zones_from_the_surface_and_stands_their_agl_limits_on_it() -> None:
+    """``--floor-m`` (issue 9, Floor): every zone from GND of the sample gets the floor,
+    its lower limit becomes the floor and a ceiling above ground is raised by the more
+    of the margin and the floor; limits given above mean sea level stay."""
+    plan = _sample(ZoneRules(WEEK, agl_margin_m=100.0, floor_m=400.0))
+    r1, tmz = _zone(plan, "TEST-R1 RANGE"), _zone(plan, "TEST TMZ")
+    assert [(v.floor_m, v.lower_m, v.upper_m) for v in r1.volumes] == [(400.0, 400.0, 3_048.0)]
+    assert [(v.floor_m, v.lower_m) for v in tmz.volumes] == [(400.0, 400.0)]
+    assert tmz.volumes[0].upper_m == pytest.approx(1_000 * FT + 400.0)  # not + 100 m
+    assert {v.floor_m for v in _zone(plan, "TEST-D2").volumes} == {400.0}
+    assert {z.key for z in plan.zones}.isdisjoint(z.key for z in _sample().zones)  # content
+    assert all(v.floor_m is None for z in _sample().zones for v in z.draft.volumes)
+
+
+def test_only_a_zone_from_the_surface_takes_floor_m_and_its_own_floor_wins() -> None:
+    amsl = replace(_record(name="amsl"), lower_ref="amsl", lower_m=600.0)
+    raised = _record(name="1000 ft AGL", lower_m=1_000 * FT)
+    own = replace(_record(name="own"), floor_m=-3.0)  # below sea level, as at Schiphol
+    plan = _plan([amsl, raised, own], ZoneRules(WEEK, floor_m=400.0))
+    floors = {z.record.name: z.draft.volumes[0] for z in plan.zones}
+    assert (floors["amsl"].floor_m, floors["amsl"].lower_m) == (None, 600.0)
+    assert (floors["1000 ft AGL"].floor_m, floors["1000 ft AGL"].lower_m) == (None, 1_000 * FT)
+    assert (floors["own"].floor_m, floors["own"].lower_m) == (-3.0, -3.0)
+
+
+def test_a_floor_above_a_lower_limit_above_sea_level_is_an_error_of_its_zone() -> None:
+    low = replace(_record(name="low"), lower_ref="amsl", lower_m=200.0, floor_m=400.0)
+    plan = _plan([low, _record(name="ok")], ZoneRules(WEEK))
+    assert [z.record.name for z in plan.zones] == ["ok"]
+    (error,) = plan.errors
+    assert error.name == "low"
+    assert "floor_m 400.0 is above lower_m 200.0" in error.message
+    with pytest.raises(ValidationError, match="the floor must be"):
+        ZoneRules(WEEK, floor_m=-2_000.0)
+
+
+def test_a_geojson_zone_gives_its_floor_and_a_bad_one_is_its_error() -> None:
+    def feature(name: str, floor: object) -> dict[str, object]:
+        return {
+            "type": "Feature",
+            "properties": {"name": name, "lower_m": 450, "upper_m": 1_500, "floor_m": floor},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[8, 47], [8.1, 47], [8.1, 47.1], [8, 47]]],
+            },
+        }
+
+    read = parse_geojson_zones(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                feature("CTR", 432),
+                feature("none", None),
+                feature("text", "432 m"),
+                feature("deep", -5_000),
+            ],
+        }
+    )
+    assert [(r.name, r.floor_m) for r in read.records] == [("CTR", 432.0), ("none", None)]
+    assert [e.name for e in read.errors] == ["text", "deep"]
+    assert all("floor_m" in e.message for e in read.errors)
+    plan = _plan(list(read.records), ZoneRules(WEEK, floor_m=0.0))
+    assert [v.floor_m for z in plan.zones for v in z.draft.volumes] == [432.0, None]
 
 
 # -- reading files -------------------------------------------------------------------------

@@ -184,6 +184,9 @@ def _notes(plan: ZonePlan, report: ZoneReport | None) -> list[str]:
             f"zones with a ceiling above ground: {plan.raised}, raised by "
             f"{rules.agl_margin_m:,.0f} m ({how})"
         )
+    floored = len({z.record for z in plan.zones if z.draft.volumes[0].floor_m is not None})
+    if floored:
+        notes.append(f"zones with a floor (floor_m, --floor-m): {floored}")
     if report is not None:
         conflicts = sum(f.conflicts for f in report.filed if f.outcome == FilingOutcome.FILED)
         notes.append(f"conflicts with other parties' notices: {conflicts}")
@@ -207,7 +210,10 @@ _IMPORT_HELP = (
     "A zone with activation windows becomes one volume per window, clipped to the horizon "
     "(--from, --days); a zone without them stands for the whole horizon; a zone marked "
     "AA NONE (no activation yet) is skipped. Ceilings given above ground are raised by "
-    "--agl-margin-m; floors above ground are kept (lower is safe).\n\n"
+    "--agl-margin-m; floors above ground are kept (lower is safe). A zone's floor_m "
+    "(GeoJSON), or --floor-m for zones from the surface, is the ground under it: the "
+    "tracks service predicts no aircraft there below it, and the zone's limits given "
+    "above ground stand on it.\n\n"
     "Re-importing the same file with the same horizon files nothing new: each zone is "
     "filed under an Idempotency-Key made from its content. An outline that crosses "
     "itself is repaired (its polygonal part kept) when that changes its area by less "
@@ -265,6 +271,14 @@ def import_zones(
         "--repair-max-km2",
         help="... and by less than this area, km² (both must hold).",
     ),
+    floor_m: float | None = typer.Option(
+        None,
+        "--floor-m",
+        help="The ground elevation under the zones whose lower limit is the surface (GND, "
+        "SFC) and which give no floor_m of their own, metres in the traffic feeds' altitude "
+        "reference (the field elevation of a CTR): no aircraft inside is predicted below "
+        "it, and their limits above ground stand on it.",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Read and plan; file nothing."),
     database: str | None = DATABASE_OPTION,
 ) -> None:
@@ -285,7 +299,9 @@ def import_zones(
         authority = _authority(store, party)
         limits = FootprintLimits(max_area_km2 * 1e6, store.settings.max_vertices)
         source = read_zone_file(file, fmt, limits, repair)
-        rules = ZoneRules(horizon, agl_margin_m, selected, store.settings.max_volumes_per_notice)
+        rules = ZoneRules(
+            horizon, agl_margin_m, selected, store.settings.max_volumes_per_notice, floor_m
+        )
         plan = plan_zones(source, rules)
         report = None
         if not dry_run:

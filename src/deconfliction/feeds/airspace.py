@@ -81,6 +81,8 @@ class AirspaceRecord:
     ``"R"``, …) or the GeoJSON ``TYPE`` (which is also its class there, e.g. ``"FIR"``).
     ``repair`` says how a crossed outline was repaired (see
     :mod:`deconfliction.feeds.repair`), ``None`` when it was read as drawn.
+    ``floor_m`` is the ground elevation under it where the source gives one (GeoJSON
+    ``floor_m``), metres in the feeds' altitude reference, else ``None``.
     """
 
     name: str
@@ -95,6 +97,7 @@ class AirspaceRecord:
     activations: tuple[tuple[datetime, datetime], ...] | None = None
     activation_hint: str | None = None
     repair: Repair | None = None
+    floor_m: Metres | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,10 @@ Two forms of feature properties are read:
   optional ``class``, and optional ``start`` and ``end`` (ISO 8601 with a time zone)
   for one activation window.
 
+Either form may give ``floor_m``: the ground elevation under the zone (metres, in the
+traffic feeds' altitude reference), which the tracks service takes as the floor there
+(see :mod:`deconfliction.notices.zones`).
+
 A ``Polygon`` gives one record, a ``MultiPolygon`` one per polygon (same name; see
 ``origin.polygon``). Footprints are checked against ``limits``: FIRs are larger than
 the default :class:`FootprintLimits` allows, so pass a larger one for them. A shape
@@ -34,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from deconfliction.core.footprint import Footprint, FootprintLimits
+from deconfliction.core.units import MAX_ALTITUDE_M, MIN_ALTITUDE_M
 from deconfliction.errors import GeometryError, ValidationError
 from deconfliction.feeds.airspace import AirspaceImport, AirspaceRecord, Origin, RecordError
 from deconfliction.feeds.limits import VerticalLimit, limit_from_value
@@ -69,6 +74,23 @@ def _limits(properties: Mapping[str, Any]) -> tuple[VerticalLimit, VerticalLimit
         "the feature has no limits; give lower_m and upper_m (metres AMSL), or "
         "LOWERLIMIT/LOWERUNIT and UPPERLIMIT/UPPERUNIT"
     )
+
+
+def _floor(properties: Mapping[str, Any]) -> float | None:
+    """The feature's ``floor_m``, metres (``None`` when it gives none)."""
+    value = properties.get("floor_m")
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not MIN_ALTITUDE_M <= value <= MAX_ALTITUDE_M
+    ):
+        raise ValidationError(
+            f"floor_m {value!r} is not a number of metres from {MIN_ALTITUDE_M:,.0f} to "
+            f"{MAX_ALTITUDE_M:,.0f}; give the ground elevation under the zone, or leave it out"
+        )
+    return float(value)
 
 
 def _instant(value: Any, name: str) -> datetime:
@@ -122,6 +144,7 @@ def _feature_records(
                 f"lower limit {lower.metres:.0f} m is not below upper limit {upper.metres:.0f} m"
             )
         activations = _activations(properties)
+        floor_m = _floor(properties)
         polygons = _polygons(feature.get("geometry") if isinstance(feature, Mapping) else None)
     except ValidationError as error:
         return [], [RecordError(Origin(feature=index), name, error.message)]
@@ -151,6 +174,7 @@ def _feature_records(
                 kind=None if kind is None else str(kind),
                 activations=activations,
                 repair=repair,
+                floor_m=floor_m,
             )
         )
     return records, errors

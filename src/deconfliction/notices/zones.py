@@ -27,8 +27,19 @@ Decisions (``deconfliction zones import --help`` says the same):
   gives the highest terrain of the zones' region), so the zone is never lower than it
   really is and no conflict is missed; the cost is conflicts above low zones in flat
   country, which a regional margin removes. Floors above ground stay at their height
-  above 0 m: lower is conservative. Unlimited ceilings keep
-  :data:`~deconfliction.feeds.UNLIMITED_M`.
+  above 0 m: lower is conservative (unless the zone gives its ground: see Floors).
+  Unlimited ceilings keep :data:`~deconfliction.feeds.UNLIMITED_M`.
+* **Floors.** A zone may give the ground elevation under it (``floor_m``, metres in
+  the traffic feeds' altitude reference: a GeoJSON property), and ``--floor-m``
+  (:attr:`ZoneRules.floor_m`) gives one to every zone whose lower limit is the surface
+  (``GND``, ``SFC``) and which gives none itself: an authority declaring the field
+  elevation of its CTRs. The tracks service predicts no aircraft inside the zone below
+  it (:mod:`deconfliction.tracks.zone_floors`). A zone with a floor stands on that
+  ground: a lower limit given above ground is raised by the floor (``GND`` becomes the
+  floor), a ceiling above ground by the floor where that is more than the terrain
+  margin; a floor above a lower limit given above mean sea level (or as a flight level)
+  is an error of that zone. The floor is part of the zone's content: importing again
+  with another floor files the zones anew.
 * **Size.** Footprints are validated against :data:`DEFAULT_ZONE_MAX_AREA_M2` (10
   million km²: the largest European FIR, Santa Maria Oceanic, is 5.1 million) instead
   of the 100,000 km² that notices of operators are held to. Zones are filed as
@@ -79,7 +90,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from deconfliction.core.footprint import FootprintLimits
-from deconfliction.core.units import Metres
+from deconfliction.core.units import MAX_ALTITUDE_M, MIN_ALTITUDE_M, Metres
 from deconfliction.core.volume import Volume4D
 from deconfliction.errors import DeconflictionError, PermissionDeniedError, ValidationError
 from deconfliction.feeds import (
@@ -225,13 +236,15 @@ class Horizon:
 class ZoneRules:
     """How records become notices: the horizon, the terrain margin for ceilings above
     ground (metres), the classes kept (``None``: all; a record is kept when its class or
-    its type, OpenAIR ``AY`` or GeoJSON ``TYPE``, is listed) and the most volumes in one
-    notice (a zone with more windows is filed as several notices)."""
+    its type, OpenAIR ``AY`` or GeoJSON ``TYPE``, is listed), the most volumes in one
+    notice (a zone with more windows is filed as several notices) and the floor of the
+    zones whose lower limit is the surface and which give none (``None``: none)."""
 
     horizon: Horizon
     agl_margin_m: Metres = DEFAULT_AGL_MARGIN_M
     classes: frozenset[str] | None = None
     max_volumes: int = 100
+    floor_m: Metres | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.agl_margin_m <= UNLIMITED_M:
@@ -241,6 +254,12 @@ class ZoneRules:
             )
         if self.max_volumes < 1:
             raise ValidationError("a notice holds at least one volume")
+        if self.floor_m is not None and not MIN_ALTITUDE_M <= self.floor_m <= MAX_ALTITUDE_M:
+            raise ValidationError(
+                f"the floor must be {MIN_ALTITUDE_M:,.0f} to {MAX_ALTITUDE_M:,.0f} m, not "
+                f"{self.floor_m} m; give the ground elevation under the zones (the field "
+                "elevation of a CTR)"
+            )
         if self.classes is not None:
             object.__setattr__(self, "classes", frozenset(c.upper() for c in self.classes))
 
@@ -328,11 +347,22 @@ def idempotency_key(draft: NoticeDraft) -> str:
     return "zone-" + request_hash(draft)
 
 
+def _floor_m(record: AirspaceRecord, rules: ZoneRules) -> Metres | None:
+    """The zone's floor: its own, else the rules' where its lower limit is the surface."""
+    if record.floor_m is not None:
+        return record.floor_m
+    surface = record.lower_ref == "agl" and record.lower_m == 0.0
+    return rules.floor_m if surface else None
+
+
 def _drafts(
     record: AirspaceRecord, rules: ZoneRules, windows: list[tuple[datetime, datetime]]
 ) -> list[ZoneDraft]:
-    upper_m = _ceiling_m(record, rules.agl_margin_m)
-    volumes = [Volume4D(record.footprint, record.lower_m, upper_m, s, e) for s, e in windows]
+    floor_m = _floor_m(record, rules)
+    ground_m = 0.0 if floor_m is None else floor_m
+    lower_m = record.lower_m + ground_m if record.lower_ref == "agl" else record.lower_m
+    upper_m = _ceiling_m(record, max(rules.agl_margin_m, ground_m))
+    volumes = [Volume4D(record.footprint, lower_m, upper_m, s, e, floor_m) for s, e in windows]
     chunks = [
         tuple(volumes[i : i + rules.max_volumes]) for i in range(0, len(volumes), rules.max_volumes)
     ]
