@@ -264,3 +264,29 @@ def test_a_wrong_token_is_refused_and_signing_out_forgets_the_token(
     page.wait_for("!document.querySelector('#sign-in').hidden")
     assert page.evaluate("sessionStorage.getItem('deconfliction.token')") is None
     assert page.evaluate("document.activeElement.id") == "token"
+
+
+RATE_LIMITED_ONCE = """
+window.refused = [];
+const realFetch = window.fetch;
+window.fetch = (path, init) => {
+  if (String(path).startsWith("/v1/") && !window.refused.includes(String(path))) {
+    window.refused.push(String(path));
+    return Promise.resolve(new Response(
+      JSON.stringify({ status: 429, code: "rate-limited", detail: "slow down" }),
+      { status: 429, headers: { "Content-Type": "application/problem+json", "Retry-After": "1" } },
+    ));
+  }
+  return realFetch(path, init);
+};
+"""
+"""The service refuses each API request once for the party's rate (429, Retry-After 1)."""
+
+
+def test_a_rate_limited_request_is_sent_again_after_retry_after(
+    page: Page, service: Service
+) -> None:
+    with page.scripted(RATE_LIMITED_ONCE):
+        sign_in(page, service, "Alpha")
+        assert page.evaluate("window.refused.length") >= 1
+        page.wait_for("document.querySelectorAll('#notices li').length > 0")

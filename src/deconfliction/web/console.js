@@ -26,6 +26,22 @@ class Problem extends Error {
   }
 }
 
+// A request the service refused for the party's rate (429, before reading it) is sent
+// again after the Retry-After it gave, a few times: signing in and reloading the lists
+// make a burst of requests, and a party's other clients share its rate.
+const RATE_RETRIES = 4;
+const RATE_WAIT_MAX_S = 10;
+
+function pause(seconds, signal) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, seconds * 1000);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
 async function api(method, path, body, signal) {
   const headers = { Authorization: `Bearer ${state.token}`, Accept: "application/json" };
   const init = { method, headers, cache: "no-store", signal };
@@ -33,7 +49,12 @@ async function api(method, path, body, signal) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(path, init);
+  let response = await fetch(path, init);
+  for (let retry = 0; response.status === 429 && retry < RATE_RETRIES; retry += 1) {
+    const asked = Number(response.headers.get("retry-after"));
+    await pause(Number.isFinite(asked) && asked > 0 ? Math.min(asked, RATE_WAIT_MAX_S) : 1, signal);
+    response = await fetch(path, init);
+  }
   const json = (response.headers.get("content-type") ?? "").includes("json");
   const data = json ? await response.json() : null;
   if (!response.ok) throw new Problem(response.status, data);
