@@ -24,16 +24,13 @@ limit                       what (refusal)
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from deconfliction.clock import Clock
 from deconfliction.party_values import PartyValues
 from deconfliction.party_values import parse_assignment as _parse
 from deconfliction.settings import Settings
-from deconfliction.store.database import Database
 
 __all__ = ["LIMIT_NAMES", "Limits", "PartyLimits", "parse_assignment"]
 
@@ -83,22 +80,7 @@ def parse_assignment(text: str) -> tuple[str, float]:
 class PartyLimits(PartyValues[Limits]):
     """Each party's limits: the settings' defaults and its own overrides."""
 
-    def __init__(
-        self,
-        db: Database,
-        clock: Clock,
-        settings: Settings,
-        *,
-        cache_s: float = 0.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(
-            db,
-            clock,
-            Limits.from_settings(settings),
-            LIMIT_NAMES,
-            what="limit",
-            journal_kind="party.limits_set",
-            cache_s=cache_s,
-            monotonic=monotonic,
-        )
+    kind = Limits
+    names = LIMIT_NAMES
+    what = "limit"
+    journal_kind = "party.limits_set"

@@ -28,16 +28,13 @@ FeedModel(track_altitude_quantum_m=7.62, track_level_vs_mps=0.5,
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from deconfliction.clock import Clock
 from deconfliction.errors import ValidationError
 from deconfliction.party_values import PartyValues
 from deconfliction.settings import Settings
-from deconfliction.store.database import Database
 
 __all__ = ["FEED_NAMES", "FeedModel", "PartyFeeds"]
 
@@ -84,22 +81,7 @@ FEED_NAMES: tuple[str, ...] = tuple(f.name for f in fields(FeedModel))
 class PartyFeeds(PartyValues[FeedModel]):
     """Each party's feed settings: the deployment's and the party's own overrides."""
 
-    def __init__(
-        self,
-        db: Database,
-        clock: Clock,
-        settings: Settings,
-        *,
-        cache_s: float = 0.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(
-            db,
-            clock,
-            FeedModel.from_settings(settings),
-            FEED_NAMES,
-            what="feed setting",
-            journal_kind="party.feed_set",
-            cache_s=cache_s,
-            monotonic=monotonic,
-        )
+    kind = FeedModel
+    names = FEED_NAMES
+    what = "feed setting"
+    journal_kind = "party.feed_set"

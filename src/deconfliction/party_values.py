@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from deconfliction.clock import Clock
 from deconfliction.errors import NotFoundError, ValidationError
 from deconfliction.journal.chain import append, lock_head
+from deconfliction.settings import Settings
 from deconfliction.store.database import Database
 from deconfliction.store.schema import Party, PartyLimit
 
@@ -29,6 +30,9 @@ __all__ = ["PartyValues", "Values", "check_name", "parse_assignment"]
 
 class Values(Protocol):
     """A frozen set of named numbers: the defaults, or one party's values."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self: ...
 
     def with_values(self, values: Mapping[str, float]) -> Self: ...
 
@@ -63,27 +67,28 @@ def parse_assignment(text: str, names: Collection[str], what: str) -> tuple[str,
 
 
 class PartyValues(Generic[V]):
-    """Each party's values of one kind: ``defaults`` and its own overrides of ``names``
-    (``what`` one of them is called in messages; changes journaled as ``journal_kind``)."""
+    """Each party's values of one kind: the deployment's (``kind.from_settings``) and
+    its own overrides of ``names`` (``what`` one of them is called in messages; changes
+    journaled as ``journal_kind``). A kind is a subclass that sets these four."""
+
+    kind: ClassVar[type[Values]]
+    names: ClassVar[tuple[str, ...]]
+    what: ClassVar[str]
+    journal_kind: ClassVar[str]
 
     def __init__(
         self,
         db: Database,
         clock: Clock,
-        defaults: V,
-        names: tuple[str, ...],
+        settings: Settings,
         *,
-        what: str,
-        journal_kind: str,
         cache_s: float = 0.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._db = db
         self._clock = clock
-        self.defaults = defaults
-        self.names = names
-        self._what = what
-        self._journal_kind = journal_kind
+        # a ClassVar cannot name V, so the kind is typed as any Values
+        self.defaults: V = self.kind.from_settings(settings)  # type: ignore[assignment]
         self._cache_s = cache_s
         self._monotonic = monotonic
         self._known: dict[int, tuple[V, float]] = {}
@@ -135,7 +140,7 @@ class PartyValues(Generic[V]):
 
     def parse(self, text: str) -> tuple[str, float]:
         """``NAME=VALUE`` of ``--set``, checked against this kind's names."""
-        return parse_assignment(text, self.names, self._what)
+        return parse_assignment(text, self.names, self.what)
 
     def set(
         self, name: str, values: Mapping[str, float], reset: Iterable[str] = ()
@@ -144,7 +149,7 @@ class PartyValues(Generic[V]):
         Returns the party's overrides after the change."""
         reset = list(reset)
         for key in [*values, *reset]:
-            check_name(key, self.names, self._what)
+            check_name(key, self.names, self.what)
         self.defaults.with_values(values)  # a value the kind refuses changes nothing
         now = self._clock.now()
         with self._db.transaction() as session:
@@ -166,7 +171,7 @@ class PartyValues(Generic[V]):
             append(
                 session,
                 at=now,
-                kind=self._journal_kind,
+                kind=self.journal_kind,
                 party=name,
                 subject=name,
                 payload={"name": name, "set": dict(values), "reset": sorted(reset), "now": after},
