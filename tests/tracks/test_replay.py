@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -104,6 +105,31 @@ def test_replay_posts_each_partys_share_to_a_running_server(
     assert refused < sent // 100
     reasons = re.findall(r"refused \d+ times: (.*)", result.output)
     assert all(r.startswith("implausible track") for r in reasons), reasons
+
+
+def test_replay_keeps_within_a_tight_rate_limit(paris_slice: Path, tmp_path: Path) -> None:
+    """At x60 a request per file second would be 60 a second; the server allows 2 (burst
+    2): the replay batches and waits out each 429's Retry-After, and every aircraft
+    arrives."""
+    url = f"sqlite:///{tmp_path / 'tight.db'}"
+    db = Database(url)
+    db.migrate()
+    _, token = Registry(db, SystemClock()).add("Alpha", "operator")
+    db.dispose()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with served(url, port, {"RATE_PER_S": "2", "RATE_BURST": "2"}):
+        result = CliRunner().invoke(
+            build(), ["replay", str(paris_slice), "--url", base, "--speed", "60", "-t", token]
+        )
+        assert result.exit_code == 0, result.output
+        auth = {"Authorization": f"Bearer {token}"}
+        held = httpx.get(f"{base}/v1/tracks", headers=auth)
+        if held.status_code == 429:  # the replay's last requests used the burst
+            time.sleep(float(held.headers["Retry-After"]))
+            held = httpx.get(f"{base}/v1/tracks", headers=auth)
+    assert held.status_code == 200, held.text
+    assert {t["id"] for t in held.json()} == _airborne(paris_slice)
 
 
 def test_replay_in_fast_time_runs_the_service_path(paris_slice: Path, tmp_path: Path) -> None:

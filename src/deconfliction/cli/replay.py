@@ -37,6 +37,7 @@ what to do.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 import zlib
@@ -108,6 +109,7 @@ class _Tally:
     ticks: int = 0
     sent: int = 0
     accepted: int = 0
+    merged: int = 0  # with --url: states of an aircraft a later one in its batch replaced
     reasons: Counter[str] = field(default_factory=Counter)
     tick_ms: list[float] = field(default_factory=list)
     store_ms: list[float] = field(default_factory=list)
@@ -129,7 +131,10 @@ class _Tally:
 
     def line(self) -> str:
         refused = self.sent - self.accepted
-        return f"{self.sent:,} states sent, {self.accepted:,} accepted, {refused:,} refused"
+        line = f"{self.sent:,} states sent, {self.accepted:,} accepted, {refused:,} refused"
+        if self.merged:
+            line += f" ({self.merged:,} earlier states left out: a later one went in its batch)"
+        return line
 
     def pace(self) -> str:
         """The file time played, in how much wall time: how far ahead of real time."""
@@ -245,24 +250,38 @@ def replay(
     _summary(tally)
 
 
+SEND_PERIOD_S = 0.25
+"""With --url, each party's states go out at most this often (file seconds that come
+due meanwhile share one batch, the later state of an aircraft winning): at ``--speed``
+60 one request per file second would be 60 a second per party, three times the
+service's default rate."""
+RATE_RETRIES = 5
+RATE_WAIT_MAX_S = 10.0
+
+
 def _over_http(
     path: Path, url: str, tokens: list[str], speed: float, minutes: float | None
 ) -> _Tally:
     tally = _Tally()
     started_wall = time.monotonic()
     first_end: datetime | None = None
+    pending: list[AircraftState] = []  # states not sent yet, heard up to pending_end
+    pending_end = datetime.min.replace(tzinfo=UTC)
     with httpx.Client(base_url=url, timeout=30.0) as client, _progress() as progress:
         task = progress.add_task(path.name, total=None, status="")
         reading = _Reading(path, minutes, progress, task, skip_empty=False)
-        for tick in reading:
-            first_end = first_end or tick.end
-            due = started_wall + (tick.end - first_end).total_seconds() / speed
-            if (wait := due - time.monotonic()) > 0:
-                time.sleep(wait)
+        sent_wall = -math.inf
+
+        def send() -> None:
+            """Post what is pending, each state stamped as long before now as it was
+            heard before the end of its last tick (in file time, over the speed)."""
+            nonlocal sent_wall
             sent_at = datetime.now(UTC)
             shares: list[list[dict[str, Any]]] = [[] for _ in tokens]
-            for s in tick.states:
-                lag = (tick.end - s.timestamp).total_seconds() / speed
+            latest = {s.id: s for s in sorted(pending, key=lambda s: s.timestamp)}
+            tally.merged += len(pending) - len(latest)
+            for s in latest.values():
+                lag = (pending_end - s.timestamp).total_seconds() / speed
                 shares[party_of(s.id, len(tokens))].append(
                     _row(s, sent_at - timedelta(seconds=lag))
                 )
@@ -272,26 +291,56 @@ def _over_http(
                     tally.count(
                         len(rows), report["accepted"], [r["reason"] for r in report["rejected"]]
                     )
-            tally.ticks += 1
+            pending.clear()
+            sent_wall = time.monotonic()
+
+        def show() -> None:
             refused = tally.sent - tally.accepted
             progress.update(
                 task,
-                status=f"file {tick.end:%Y-%m-%d %H:%M:%S} · x{speed:g} · "
+                status=f"file {pending_end:%Y-%m-%d %H:%M:%S} · x{speed:g} · "
                 f"{tally.sent:,} sent · {refused:,} refused",
             )
+
+        for tick in reading:
+            first_end = first_end or tick.end
+            due = started_wall + (tick.end - first_end).total_seconds() / speed
+            if due > time.monotonic():
+                if pending:  # nothing is held back while waiting
+                    send()
+                time.sleep(max(0.0, due - time.monotonic()))
+            pending.extend(tick.states)
+            pending_end = tick.end
+            if time.monotonic() - sent_wall >= SEND_PERIOD_S:
+                send()
+            tally.ticks += 1
+            show()
+        if pending:
+            send()
+            show()
         reading.tally(tally)
     return tally
 
 
 def _post(client: httpx.Client, url: str, token: str, rows: list[dict[str, Any]]) -> Any:
-    try:
-        response = client.post(
-            "/v1/tracks", json={"states": rows}, headers={"Authorization": f"Bearer {token}"}
-        )
-    except httpx.TransportError as exc:
-        raise ValidationError(
-            f"cannot reach {url} ({exc}); start the service (deconfliction serve) or fix --url"
-        ) from None
+    """Post one party's states; a refusal for the party's rate (429, before the body is
+    read) is sent again after the service's Retry-After, a few times."""
+    for attempt in range(RATE_RETRIES + 1):
+        try:
+            response = client.post(
+                "/v1/tracks", json={"states": rows}, headers={"Authorization": f"Bearer {token}"}
+            )
+        except httpx.TransportError as exc:
+            raise ValidationError(
+                f"cannot reach {url} ({exc}); start the service (deconfliction serve) or fix --url"
+            ) from None
+        if response.status_code != 429 or attempt == RATE_RETRIES:
+            break
+        try:
+            asked = float(response.headers.get("retry-after", "1"))
+        except ValueError:
+            asked = 1.0
+        time.sleep(min(max(asked, 0.1), RATE_WAIT_MAX_S))
     if response.status_code != 202:
         try:
             detail = response.json().get("detail", response.text)
